@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""One entry point for learners, instructors and CI.
+
+    python3 course.py start            # set up .venv if needed, open JupyterLab on work/
+    python3 course.py test [ARGS]      # set up .venv if needed, run the whole test suite
+    python3 course.py generate         # regenerate lessons/ from solutions/ (nbgrader)
+    python3 course.py reset LESSON     # move your copy of a lesson aside, bring in a fresh one
+    python3 course.py sync             # copy new lessons into work/ without starting JupyterLab
+
+Learners work in work/ (git-ignored). A notebook is copied there only when it is
+not there yet, so starting the course, pulling a new version or regenerating
+lessons/ never touches what a learner wrote.
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".course-installed"
+LESSONS = ROOT / "lessons"
+SOLUTIONS = ROOT / "solutions"
+STATE_FILE = ".course-state.json"
+
+
+def fail(message):
+    print(f"course.py: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# --- environment ----------------------------------------------------------------
+
+def pip(*args):
+    """Run pip in .venv, hiding this machine-specific 'Location ... is ignored' noise."""
+    proc = subprocess.run([str(PYTHON), "-m", "pip", *args], cwd=ROOT, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    noise = "is ignored: it is neither a file nor a directory"
+    print("".join(l for l in proc.stdout.splitlines(True) if noise not in l), end="")
+    if proc.returncode != 0:
+        fail(f"pip {' '.join(args)} failed (exit {proc.returncode})")
+
+
+def ensure_env():
+    """Create .venv and install the course (editable) when missing or out of date."""
+    if sys.version_info < (3, 10):
+        fail(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print("Creating the virtual environment in .venv ...", flush=True)
+        if subprocess.run([sys.executable, "-m", "venv", str(VENV)]).returncode != 0:
+            fail("could not create .venv. On Debian/Ubuntu install the venv module first: "
+                 "sudo apt install python3-venv")
+    # Reinstall whenever pyproject.toml changes, e.g. after pulling a new version.
+    wanted = digest(ROOT / "pyproject.toml")
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    print("Installing the course and its dependencies into .venv (about a minute) ...", flush=True)
+    pip("install", "-q", "--upgrade", "pip")
+    pip("install", "-q", "-e", ".[dev]")
+    STAMP.write_text(wanted)
+
+
+def env_vars(**extra):
+    """The environment of an activated .venv (nbgrader, for one, calls `alembic` through PATH)."""
+    path = os.pathsep.join([str(BIN), os.environ.get("PATH", "")])
+    return dict(os.environ, PATH=path, VIRTUAL_ENV=str(VENV), **extra)
+
+
+def run_in_env(*args, env=None):
+    return subprocess.run([str(PYTHON), *args], cwd=ROOT, env=env or env_vars()).returncode
+
+
+# --- the learner's workspace -----------------------------------------------------
+
+def lesson_names():
+    return sorted(p.name for p in LESSONS.iterdir() if p.is_dir()) if LESSONS.is_dir() else []
+
+
+def lesson_files(name):
+    skip = {".ipynb_checkpoints", "__pycache__"}
+    base = LESSONS / name
+    return [p for p in sorted(base.rglob("*"))
+            if p.is_file() and not skip & set(p.relative_to(base).parts)]
+
+
+def load_state(work):
+    path = work / STATE_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def save_state(work, state):
+    (work / STATE_FILE).write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+
+def copy_in(src, work, state):
+    rel = src.relative_to(LESSONS).as_posix()
+    dest = work / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dest)
+    state[rel] = digest(src)
+
+
+def sync(work):
+    """Copy lesson files that are not yet in work/; never overwrite an existing file."""
+    work.mkdir(parents=True, exist_ok=True)
+    state = load_state(work)
+    for name in lesson_names():
+        for src in lesson_files(name):
+            rel = src.relative_to(LESSONS).as_posix()
+            if not (work / rel).exists():
+                copy_in(src, work, state)
+                print(f"  new: {rel}")
+            elif state.get(rel) not in (None, digest(src)):
+                print(f"  {rel}: a newer version exists; your copy is kept. "
+                      f"To switch: python3 course.py reset {name}")
+    save_state(work, state)
+
+
+def reset(work, name):
+    """Move the learner's copy of one lesson aside (timestamped) and copy a fresh one in."""
+    if name not in lesson_names():
+        fail(f"no lesson named {name!r}; lessons are: {', '.join(lesson_names())}")
+    work.mkdir(parents=True, exist_ok=True)
+    state = load_state(work)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for src in lesson_files(name):
+        dest = work / src.relative_to(LESSONS)
+        if dest.exists():
+            backup = dest.with_name(f"{dest.stem}.backup-{stamp}{dest.suffix}")
+            dest.rename(backup)
+            print(f"  your copy was moved to {backup.relative_to(work)}")
+        copy_in(src, work, state)
+        print(f"  fresh copy: {dest.relative_to(work)}")
+    save_state(work, state)
+
+
+# --- commands ---------------------------------------------------------------------
+
+def cmd_start(args):
+    ensure_env()
+    work = Path(args.workdir).resolve()
+    sync(work)
+    lab = [str(PYTHON), "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.root_dir={work}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        lab.append("--allow-root")  # JupyterLab refuses to start as root otherwise
+    print("Opening JupyterLab on your copies in", work, flush=True)
+    sys.exit(subprocess.run(lab, cwd=ROOT, env=env_vars()).returncode)
+
+
+def cmd_test(args):
+    ensure_env()
+    sys.exit(run_in_env("-m", "pytest", *args.pytest_args, env=env_vars(MPLBACKEND="Agg")))
+
+
+def cmd_generate(args):
+    """Regenerate every lesson with a throw-away gradebook, so no real gradebook is touched."""
+    ensure_env()
+    release = Path(args.release).resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir()):
+            code = run_in_env(
+                "-m", "nbgrader", "generate_assignment", name, "--force", "--log-level=WARN",
+                f"--CourseDirectory.root={ROOT}",
+                f"--CourseDirectory.release_directory={release}",
+                f"--CourseDirectory.db_url=sqlite:///{tmp}/gradebook.db")
+            if code:
+                fail(f"nbgrader generate_assignment {name} failed")
+            print(f"  generated {release.name}/{name}")
+
+
+def cmd_sync(args):
+    sync(Path(args.workdir).resolve())
+
+
+def cmd_reset(args):
+    reset(Path(args.workdir).resolve(), args.lesson)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, func in [("start", cmd_start), ("sync", cmd_sync), ("reset", cmd_reset)]:
+        p = sub.add_parser(name)
+        p.add_argument("--workdir", default=str(ROOT / "work"), help="where your copies live")
+        if name == "reset":
+            p.add_argument("lesson", help="e.g. 01_chain_rule")
+        p.set_defaults(func=func)
+    p = sub.add_parser("test", help="run the whole test suite (extra args go to pytest)")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_test)
+    p = sub.add_parser("generate", help="regenerate the student notebooks from solutions/")
+    p.add_argument("--release", default=str(LESSONS), help="folder to write (default lessons/)")
+    p.set_defaults(func=cmd_generate)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Drawings of small computational graphs, with forward values and backward gradients.
+
+Built on matplotlib.figure.Figure directly (no pyplot state), so a figure
+shows once, when it is a cell's last expression or rendered by an Explorer.
+"""
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
+
+_R = 0.3  # node radius in data units; the equal aspect keeps circles round
+_LEAF, _OP, _HOT = "#e6f0fa", "#a8c8e8", "#ffd98a"  # leaves lighter than operations
+_EDGE, _HOT_EDGE = "#333333", "darkorange"
+_GRAD = "crimson"
+
+
+def _parse_nodes(nodes):
+    """{name: (x, y) or (x, y, label)} -> positions and labels."""
+    if not isinstance(nodes, dict) or not nodes:
+        raise ValueError("nodes must be a non-empty dict name -> (x, y) or (x, y, label); "
+                         f"got {type(nodes).__name__}")
+    pos, labels = {}, {}
+    for name, spec in nodes.items():
+        try:
+            x, y = float(spec[0]), float(spec[1])
+            assert len(spec) in (2, 3) and np.isfinite([x, y]).all()
+        except Exception:
+            raise ValueError(f"nodes[{name!r}] must be (x, y) or (x, y, label) with finite "
+                             f"x, y; got {spec!r}") from None
+        pos[name], labels[name] = (x, y), str(spec[2]) if len(spec) == 3 else str(name)
+    return pos, labels
+
+
+def _unknown(names, known, what):
+    """Raise ValueError if any of `names` is not a node."""
+    bad = [n for n in dict.fromkeys(names) if n not in known]
+    if bad:
+        raise ValueError(f"{what} names unknown nodes {bad}; the nodes are {list(known)}")
+
+
+class GraphView:
+    """A small computational graph: circles, arrows, and a value and gradient per node.
+
+    Introduced in Lesson 1 (chain rule).
+
+    Inputs:
+    - nodes: dict name -> (x, y) or (x, y, label); label may be mathtext
+      such as "$\\times$" and defaults to the name
+    - edges: list of (src, dst) node names; nodes without incoming edges
+      (inputs, parameters) are drawn lighter than operation nodes
+    - ax: optional matplotlib Axes to draw into; default a new Figure
+    - figsize: (width, height) in inches of the new Figure
+    - title: optional str
+
+    Attributes:
+    - fig, ax: the matplotlib Figure and Axes
+    - circles: dict name -> Circle patch
+    - value_text, grad_text: dict name -> Text, below (black) and above (red)
+    """
+
+    def __init__(self, nodes, edges, ax=None, figsize=(8, 3), title=None):
+        self.pos, self.labels = _parse_nodes(nodes)
+        edges = [tuple(e) for e in edges]
+        if any(len(e) != 2 for e in edges):
+            raise ValueError(f"edges must be (src, dst) pairs; got {edges}")
+        _unknown([n for e in edges for n in e], self.pos, "edges")
+        if ax is None:
+            ax = Figure(figsize=figsize).add_subplot()
+        self.fig, self.ax, self.edges = ax.figure, ax, edges
+        ax.set_axis_off()
+        ax.set_aspect("equal", adjustable="box")
+        xs, ys = np.array(list(self.pos.values())).T
+        ax.set_xlim(xs.min() - 0.9, xs.max() + 0.9)
+        ax.set_ylim(ys.min() - 1.1, ys.max() + 0.8)  # room below for the legend
+        if title:
+            ax.set_title(title)
+        for src, dst in edges:
+            self._arrow(src, dst)
+
+        operations = {dst for _, dst in edges}
+        self._face = {n: _OP if n in operations else _LEAF for n in self.pos}
+        self.circles, self.value_text, self.grad_text = {}, {}, {}
+        for name, (x, y) in self.pos.items():
+            self.circles[name] = ax.add_patch(Circle((x, y), _R, facecolor=self._face[name],
+                                                     edgecolor=_EDGE, linewidth=1.2, zorder=2))
+            ax.text(x, y, self.labels[name], ha="center", va="center", fontsize=12, zorder=3)
+            self.value_text[name] = ax.text(x, y - _R - 0.06, "", ha="center", va="top")
+            self.grad_text[name] = ax.text(x, y + _R + 0.06, "", ha="center", va="bottom",
+                                           color=_GRAD)
+        legend = dict(transform=ax.transAxes, y=0.0, va="bottom", fontsize=9)
+        ax.text(s="black: value (forward)", x=0.49, ha="right", **legend)
+        ax.text(s="red: gradient ∂L/∂· (backward)", x=0.51, ha="left", color=_GRAD, **legend)
+
+    def _arrow(self, src, dst):
+        """Arrow from the rim of src's circle to the rim of dst's circle."""
+        (x0, y0), (x1, y1) = self.pos[src], self.pos[dst]
+        length = np.hypot(x1 - x0, y1 - y0)
+        if length <= 2 * _R:
+            raise ValueError(f"nodes {src!r} and {dst!r} overlap: place them at least "
+                             f"{2 * _R:g} apart; got distance {length:.3g}")
+        ux, uy = (x1 - x0) / length * _R, (y1 - y0) / length * _R
+        self.ax.annotate("", xy=(x1 - ux, y1 - uy), xytext=(x0 + ux, y0 + uy), zorder=1,
+                         arrowprops=dict(arrowstyle="-|>", color="#555555", lw=1.2,
+                                         shrinkA=0, shrinkB=0))
+
+    def update(self, values=None, grads=None, fmt="{:.3g}"):
+        """Show forward values and/or gradients; nodes not given show nothing.
+
+        Introduced in Lesson 1 (chain rule).
+
+        Only the existing Text artists change (no redraw from scratch), so
+        this is fast enough to call on every slider move.
+
+        Inputs:
+        - values: optional dict name -> number (or None for a blank)
+        - grads: optional dict name -> number, dL/d(node)
+        - fmt: format string for the numbers
+
+        Returns:
+        - self
+        """
+        values, grads = dict(values or {}), dict(grads or {})
+        _unknown([*values, *grads], self.pos, "update()")
+        for name in self.pos:
+            self.value_text[name].set_text(_show("= ", values.get(name), fmt, name))
+            self.grad_text[name].set_text(_show("∂ = ", grads.get(name), fmt, name))
+        return self
+
+    def highlight(self, *names):
+        """Emphasise the given nodes and return all others to normal; no names clears.
+
+        Introduced in Lesson 1 (chain rule).
+
+        Inputs:
+        - names: node names, e.g. the node the backward pass is visiting
+
+        Returns:
+        - self
+        """
+        _unknown(names, self.pos, "highlight()")
+        for name, circle in self.circles.items():
+            hot = name in names
+            circle.set_facecolor(_HOT if hot else self._face[name])
+            circle.set_edgecolor(_HOT_EDGE if hot else _EDGE)
+            circle.set_linewidth(3.0 if hot else 1.2)
+        return self
+
+
+def _show(prefix, v, fmt, name):
+    """Text for one number, '' for a missing one."""
+    if v is None:
+        return ""
+    if np.ndim(v) != 0:
+        raise ValueError(f"the value for node {name!r} must be a single number; "
+                         f"got shape {np.shape(v)}")
+    return prefix + fmt.format(float(v))
+
+
+def draw_graph(nodes, edges, values=None, grads=None, **kw):
+    """Draw a computational graph and fill in values and gradients in one call.
+
+    Introduced in Lesson 1 (chain rule).
+
+    Inputs:
+    - nodes, edges: as in GraphView
+    - values, grads: as in GraphView.update
+    - kw: ax, figsize, title, passed to GraphView
+
+    Returns:
+    - view: GraphView (display view.fig to see it)
+    """
+    return GraphView(nodes, edges, **kw).update(values, grads)

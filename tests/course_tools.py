@@ -1,0 +1,54 @@
+"""Shared by the tests: paths, running nbgrader in a throw-away course root, building submissions."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+LESSONS = ROOT / "lessons"
+LESSON_NAMES = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir())
+_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
+
+
+def nbgrader(course_root, *args, timeout=900):
+    """Run nbgrader with the interpreter running the tests, in course_root (its config, its gradebook)."""
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
+    env = dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_root, text=True,
+                          capture_output=True, timeout=timeout, env=env)
+    if proc.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def make_course_root(tmp, lessons):
+    """A course root holding copies of nbgrader_config.py and the given lessons' sources."""
+    shutil.copy(ROOT / "nbgrader_config.py", tmp / "nbgrader_config.py")
+    for name in lessons:
+        shutil.copytree(SOLUTIONS / name, tmp / "solutions" / name)
+    return tmp
+
+
+def grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def solution_sources(source_nb):
+    """grade_id -> the solution code a learner would write (markers removed), for code solution cells."""
+    return {grade_id(c): _MARKER.sub("", c.source) for c in source_nb.cells
+            if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+
+
+def fill_in(student_nb, answers):
+    """A copy of the student notebook with the given grade_id -> source answers written in."""
+    nb = nbformat.from_dict(student_nb)  # deep copy
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)
+    for cell in nb.cells:
+        if grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
+    return nb
