@@ -200,12 +200,14 @@ def main():
             p.add_argument("lesson", help="e.g. 01_chain_rule")
         p.set_defaults(func=func)
     p = sub.add_parser("test", help="run the whole test suite (extra args go to pytest)")
-    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_test)
     p = sub.add_parser("generate", help="regenerate the student notebooks from solutions/")
     p.add_argument("--release", default=str(LESSONS), help="folder to write (default lessons/)")
     p.set_defaults(func=cmd_generate)
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()
+    if extra and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra
     args.func(args)
 
 

@@ -5,12 +5,11 @@ shows once, when it is a cell's last expression or rendered by an Explorer.
 """
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle
 
-_R = 0.3  # node radius in data units; the equal aspect keeps circles round
 _LEAF, _OP, _HOT = "#e6f0fa", "#a8c8e8", "#ffd98a"  # leaves lighter than operations
 _EDGE, _HOT_EDGE = "#333333", "darkorange"
 _GRAD = "crimson"
+_GAP = 13  # points between a node's centre and its value/gradient text
 
 
 def _parse_nodes(nodes):
@@ -38,7 +37,7 @@ def _unknown(names, known, what):
 
 
 class GraphView:
-    """A small computational graph: circles, arrows, and a value and gradient per node.
+    """A small computational graph: boxed nodes, arrows, and a value and gradient per node.
 
     Introduced in Lesson 1 (chain rule).
 
@@ -53,7 +52,8 @@ class GraphView:
 
     Attributes:
     - fig, ax: the matplotlib Figure and Axes
-    - circles: dict name -> Circle patch
+    - nodes: dict name -> Text of the node (its box is the node's shape)
+    - circles: dict name -> the node's box patch (for highlighting)
     - value_text, grad_text: dict name -> Text, below (black) and above (red)
     """
 
@@ -67,40 +67,43 @@ class GraphView:
             ax = Figure(figsize=figsize).add_subplot()
         self.fig, self.ax, self.edges = ax.figure, ax, edges
         ax.set_axis_off()
-        ax.set_aspect("equal", adjustable="box")
         xs, ys = np.array(list(self.pos.values())).T
-        ax.set_xlim(xs.min() - 0.9, xs.max() + 0.9)
-        ax.set_ylim(ys.min() - 1.1, ys.max() + 0.8)  # room below for the legend
+        ax.set_xlim(xs.min() - 0.6, xs.max() + 0.6)
+        ax.set_ylim(ys.min() - 0.8, ys.max() + 0.6)  # room below for the legend
         if title:
             ax.set_title(title)
-        for src, dst in edges:
-            self._arrow(src, dst)
 
+        # Nodes are text boxes sized to their label, so long labels never overflow.
         operations = {dst for _, dst in edges}
         self._face = {n: _OP if n in operations else _LEAF for n in self.pos}
-        self.circles, self.value_text, self.grad_text = {}, {}, {}
+        self.nodes, self.circles, self.value_text, self.grad_text = {}, {}, {}, {}
         for name, (x, y) in self.pos.items():
-            self.circles[name] = ax.add_patch(Circle((x, y), _R, facecolor=self._face[name],
-                                                     edgecolor=_EDGE, linewidth=1.2, zorder=2))
-            ax.text(x, y, self.labels[name], ha="center", va="center", fontsize=12, zorder=3)
-            self.value_text[name] = ax.text(x, y - _R - 0.06, "", ha="center", va="top")
-            self.grad_text[name] = ax.text(x, y + _R + 0.06, "", ha="center", va="bottom",
-                                           color=_GRAD)
+            short = len(self.labels[name].strip("$").lstrip("\\")) <= 5
+            style = "circle,pad=0.3" if short else "round,pad=0.4"
+            node = ax.text(x, y, self.labels[name], ha="center", va="center", fontsize=12,
+                           zorder=3, bbox=dict(boxstyle=style, facecolor=self._face[name],
+                                               edgecolor=_EDGE, linewidth=1.2))
+            self.nodes[name] = node
+            self.circles[name] = node.get_bbox_patch()
+            self.value_text[name] = ax.annotate("", (x, y), xytext=(0, -_GAP - 4), textcoords="offset points",
+                                                ha="center", va="top", fontsize=10)
+            self.grad_text[name] = ax.annotate("", (x, y), xytext=(0, _GAP + 4), textcoords="offset points",
+                                               ha="center", va="bottom", fontsize=10, color=_GRAD)
+        for src, dst in edges:
+            self._arrow(src, dst)
         legend = dict(transform=ax.transAxes, y=0.0, va="bottom", fontsize=9)
         ax.text(s="black: value (forward)", x=0.49, ha="right", **legend)
         ax.text(s="red: gradient ∂L/∂· (backward)", x=0.51, ha="left", color=_GRAD, **legend)
 
     def _arrow(self, src, dst):
-        """Arrow from the rim of src's circle to the rim of dst's circle."""
-        (x0, y0), (x1, y1) = self.pos[src], self.pos[dst]
-        length = np.hypot(x1 - x0, y1 - y0)
-        if length <= 2 * _R:
-            raise ValueError(f"nodes {src!r} and {dst!r} overlap: place them at least "
-                             f"{2 * _R:g} apart; got distance {length:.3g}")
-        ux, uy = (x1 - x0) / length * _R, (y1 - y0) / length * _R
-        self.ax.annotate("", xy=(x1 - ux, y1 - uy), xytext=(x0 + ux, y0 + uy), zorder=1,
+        """Arrow from the edge of src's box to the edge of dst's box."""
+        if self.pos[src] == self.pos[dst]:
+            raise ValueError(f"nodes {src!r} and {dst!r} are at the same place")
+        a, b = self.nodes[src], self.nodes[dst]
+        self.ax.annotate("", xy=self.pos[dst], xytext=self.pos[src], zorder=1,
                          arrowprops=dict(arrowstyle="-|>", color="#555555", lw=1.2,
-                                         shrinkA=0, shrinkB=0))
+                                         patchA=a.get_bbox_patch(), patchB=b.get_bbox_patch(),
+                                         shrinkA=2, shrinkB=2))
 
     def update(self, values=None, grads=None, fmt="{:.3g}"):
         """Show forward values and/or gradients; nodes not given show nothing.
@@ -122,7 +125,7 @@ class GraphView:
         _unknown([*values, *grads], self.pos, "update()")
         for name in self.pos:
             self.value_text[name].set_text(_show("= ", values.get(name), fmt, name))
-            self.grad_text[name].set_text(_show("∂ = ", grads.get(name), fmt, name))
+            self.grad_text[name].set_text(_show("∂ ", grads.get(name), fmt, name))
         return self
 
     def highlight(self, *names):

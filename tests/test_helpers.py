@@ -1,0 +1,263 @@
+"""Unit tests of the helpers package: every check here can fail."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import (Explorer, GraphView, assert_close, blobs, check_gradient, diagnose,  # noqa: E402
+                     draw_graph, gate_data, numerical_gradient, pending, rel_error, require, sliders,
+                     xor_data)
+
+rng = np.random.default_rng(0)
+
+
+# --- numerical gradients ----------------------------------------------------------
+
+@pytest.mark.parametrize("f, grad", [
+    (lambda x: np.sum(x ** 3), lambda x: 3 * x ** 2),
+    (lambda x: np.sum(np.sin(x) * np.arange(x.size).reshape(x.shape)),
+     lambda x: np.cos(x) * np.arange(x.size).reshape(x.shape)),
+    (lambda x: np.log(np.sum(np.exp(x))), lambda x: np.exp(x) / np.sum(np.exp(x))),
+    (lambda x: np.sum((1 / (1 + np.exp(-x)) - 0.3) ** 2),
+     lambda x: 2 * (1 / (1 + np.exp(-x)) - 0.3) / (1 + np.exp(-x)) * (1 - 1 / (1 + np.exp(-x)))),
+])
+def test_numerical_gradient_matches_known_derivatives(f, grad):
+    x = rng.normal(size=(3, 4))
+    assert rel_error(numerical_gradient(f, x), grad(x)) < 1e-7
+
+
+def test_numerical_gradient_with_dout_is_the_vector_jacobian_product():
+    x, W, dout = rng.normal(size=(5, 3)), rng.normal(size=(3, 2)), rng.normal(size=(5, 2))
+    assert rel_error(numerical_gradient(lambda x_: x_ @ W, x, dout), dout @ W.T) < 1e-7
+    assert rel_error(numerical_gradient(lambda W_: x @ W_, W, dout), x.T @ dout) < 1e-7
+
+
+def test_numerical_gradient_of_a_number_and_restores_x():
+    assert abs(numerical_gradient(lambda x: x ** 2, 3.0) - 6.0) < 1e-7
+    x = rng.normal(size=(4, 3))
+    before = x.copy()
+    numerical_gradient(lambda x_: np.sum(np.tanh(x_)), x)
+    assert np.array_equal(x, before)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: numerical_gradient(np.sum, np.arange(3)), "int64"),
+    (lambda: numerical_gradient(np.sum, np.ones(3, dtype=np.float32)), "float32"),
+    (lambda: numerical_gradient(lambda x: x * 2, np.ones(3)), "(3,)"),
+    (lambda: numerical_gradient(lambda x: x * 2, np.ones(3), dout=np.ones(4)), "(4,)"),
+    (lambda: numerical_gradient(lambda x: np.sum(x) * np.inf, np.array([1.0, 0.0])), "finite"),
+])
+def test_numerical_gradient_rejects_bad_input(call, words):
+    with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        call()
+
+
+def test_rel_error():
+    assert rel_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert rel_error(1.0, 3.0) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+        rel_error(np.ones(2), np.ones(3))
+
+
+# --- assert_close and its diagnoses --------------------------------------------------
+
+def failure(got, expected, **kw):
+    with pytest.raises(AssertionError) as info:
+        assert_close(got, expected, "dW", **kw)
+    return str(info.value)
+
+
+def test_assert_close_passes_silently():
+    assert assert_close(np.array([1.0, 2.0]), [1.0, 2.0 + 1e-12], "x") is None
+
+
+W = np.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0], [2.0, 1.0, 1.5], [-3.0, 0.25, 2.0]])
+
+
+@pytest.mark.parametrize("got, phrase", [
+    (-W, "sign is flipped"),
+    (2 * W, "extra factor 2"),
+    (W / 2, "missing factor 2"),
+    (4 * W, "4 times too large"),
+    (W / 3, "3 times too small"),
+    (0 * W, "all zeros"),
+    (W + 0.5, "off by a constant"),
+])
+def test_assert_close_names_the_likely_cause(got, phrase):
+    message = failure(got, W)
+    assert phrase in message
+    assert "dW[0, 0]" in message and "should be 1" in message
+
+
+def test_assert_close_spots_a_transpose_and_wrong_shapes():
+    square = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert "transposed" in failure(square.T, square)
+    assert "transposed" in failure(W.T, W)
+    assert "dropped an axis" in failure(W.sum(axis=0), W)
+    assert "one number" in failure(W.sum(), W)
+    assert "wrong axis" in failure(np.ones((4, 2)), W)
+
+
+def test_assert_close_rejects_non_numbers_and_tricks():
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    assert "forget to `return`" in failure(None, 1.0)
+    assert "str" in failure("1.0", 1.0)
+    assert "AlwaysEqual" in failure(AlwaysEqual(), 1.0)
+    assert "tuple" in failure((1.0, 2.0), 1.0)
+    assert "not a finite number" in failure(np.array([1.0, np.nan]), [1.0, 1.0])
+
+
+def test_assert_close_appends_the_hint_and_counts_differences():
+    message = failure(np.array([1.0, 5.0, 7.0]), [1.0, 2.0, 3.0], hint="dx = dout * y")
+    assert "dW[1] is 5 but should be 2 (2 of 3 elements differ)" in message
+    assert message.endswith("Hint: dx = dout * y")
+
+
+def test_diagnose_returns_none_when_nothing_fits():
+    assert diagnose([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) is None
+    assert diagnose([1.0, 7.0, -3.0], [1.0, 2.0, 3.0]) is None
+
+
+# --- check_gradient -----------------------------------------------------------------
+
+def test_check_gradient_accepts_a_right_gradient_and_explains_wrong_ones():
+    x = rng.normal(size=(3, 2))
+    f = lambda x_: np.sum(x_ ** 2)  # noqa: E731
+    assert check_gradient(f, x, 2 * x, "dx") < 1e-8
+    with pytest.raises(AssertionError, match="sign is flipped"):
+        check_gradient(f, x, -2 * x, "dx")
+    with pytest.raises(AssertionError, match="missing factor 2"):
+        check_gradient(f, x, x, "dx")
+    with pytest.raises(AssertionError, match="shape"):
+        check_gradient(f, x, np.ones(3), "dx")
+
+
+# --- require and pending --------------------------------------------------------------
+
+def test_require_names_the_missing_cell():
+    require({"f": 1}, "f", where="Exercise 1")
+    with pytest.raises(NameError, match="`g` is not defined yet: run the cell of Exercise 2"):
+        require({"f": 1}, "f", "g", where="Exercise 2")
+
+
+def test_pending_skips_only_unfinished_exercises(capsys):
+    with pending("Exercise 3"):
+        raise NotImplementedError()
+    assert "Exercise 3 is not done yet" in capsys.readouterr().out
+    with pytest.raises(ValueError):
+        with pending("Exercise 3"):
+            raise ValueError("a real bug")
+
+
+# --- graph drawing ------------------------------------------------------------------
+
+NODES = {"x": (0, 1), "y": (0, -1), "t": (1.5, 0, "$+$")}
+EDGES = [("x", "t"), ("y", "t")]
+
+
+def test_graph_view_updates_texts_without_adding_artists():
+    view = draw_graph(NODES, EDGES, values={"x": 1.5}, grads={"t": -0.25})
+    assert view.value_text["x"].get_text() == "= 1.5"
+    assert "-0.25" in view.grad_text["t"].get_text()
+    assert view.value_text["y"].get_text() == ""
+    count = len(view.ax.texts) + len(view.ax.patches) + len(view.ax.artists)
+    view.update(values={"x": 2.0, "y": 3.0}, grads={"x": 1.0})
+    assert view.value_text["x"].get_text() == "= 2"
+    assert view.grad_text["t"].get_text() == ""
+    assert len(view.ax.texts) + len(view.ax.patches) + len(view.ax.artists) == count
+
+
+def test_graph_view_rejects_unknown_nodes_and_highlights():
+    with pytest.raises(ValueError, match="unknown nodes"):
+        GraphView(NODES, [("x", "nowhere")])
+    view = GraphView(NODES, EDGES)
+    with pytest.raises(ValueError, match="unknown nodes"):
+        view.update(values={"q": 1.0})
+    before = view.circles["t"].get_linewidth()
+    view.highlight("t")
+    assert view.circles["t"].get_linewidth() > before
+    assert view.circles["x"].get_linewidth() == before
+    view.highlight()
+    assert view.circles["t"].get_linewidth() == before
+
+
+# --- explorers -------------------------------------------------------------------------
+
+def make_explorer(update=None):
+    view = GraphView(NODES, EDGES)
+    calls = []
+
+    def show(w, b):
+        calls.append((w, b))
+        if update:
+            update(w, b)
+        view.update(values={"x": w, "y": b, "t": w + b})
+
+    return Explorer(view.fig, show, sliders(w=(-2, 2, 1.0), b=(-1, 1, 0.0, 0.5))), calls
+
+
+def test_explorer_renders_and_follows_its_sliders():
+    ex, calls = make_explorer()
+    assert ex.renders == 1 and bytes(ex.image.value).startswith(b"\x89PNG")
+    first = bytes(ex.image.value)
+    ex.controls["w"].value = -1.5
+    assert calls[-1] == (-1.5, 0.0)
+    assert ex.renders == 2 and bytes(ex.image.value) != first and ex.status.value == ""
+
+
+def test_explorer_shows_learner_errors_and_keeps_the_last_image():
+    def fragile(w, b):
+        if w < 0:
+            raise ValueError("negative w")
+        if w > 1.9:
+            raise NotImplementedError()
+
+    ex, _ = make_explorer(fragile)
+    image = bytes(ex.image.value)
+    ex.controls["w"].value = -1.0
+    assert "ValueError: negative w" in ex.status.value and ex.renders == 1 and bytes(ex.image.value) == image
+    ex.controls["w"].value = 2.0
+    assert "not done yet" in ex.status.value
+    ex.controls["w"].value = 0.5
+    assert ex.status.value == "" and ex.renders == 2
+
+
+@pytest.mark.parametrize("spec", [(1, 0, 0.5), (0, 1, 2.0), (0, 1), ("a", 1, 0)])
+def test_sliders_reject_bad_specs(spec):
+    with pytest.raises(ValueError):
+        sliders(w=spec)
+
+
+# --- data -------------------------------------------------------------------------------
+
+def test_gate_data():
+    X, t = gate_data("AND")
+    assert X.shape == (4, 2) and X.dtype == np.float64
+    assert t.tolist() == [0, 0, 0, 1]
+    assert gate_data("xor", signed=True)[1].tolist() == [-1, 1, 1, -1]
+    with pytest.raises(ValueError, match="nand"):
+        gate_data("maybe")
+
+
+@pytest.mark.parametrize("make", [blobs, xor_data])
+def test_generated_data_is_seeded(make):
+    X, t = make(n=51, seed=3)
+    assert X.shape == (51, 2) and t.shape == (51,) and X.dtype == np.float64
+    assert set(np.unique(t)) == {0.0, 1.0}
+    X2, t2 = make(n=51, seed=3)
+    assert np.array_equal(X, X2) and np.array_equal(t, t2)
+    assert not np.array_equal(X, make(n=51, seed=4)[0])
+    assert set(np.unique(make(n=51, seed=3, signed=True)[1])) == {-1.0, 1.0}
+    with pytest.raises(ValueError):
+        make(n=0)
+
+
+def test_xor_labels_follow_the_nearest_corner():
+    X, t = xor_data(n=400, noise=0.05, seed=1)
+    corner = np.round(np.clip(X, 0, 1))
+    assert np.array_equal(t, np.logical_xor(corner[:, 0], corner[:, 1]).astype(float))
