@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One entry point for learners, instructors and CI.
 
-    python3 course.py start            # set up .venv if needed, open JupyterLab on work/
+    python3 course.py start [ARGS]     # set up .venv if needed, open JupyterLab on work/
+                                       # (extra args go to JupyterLab, e.g. --port=8899)
     python3 course.py test [ARGS]      # set up .venv if needed, run the whole test suite
     python3 course.py generate         # regenerate lessons/ from solutions/ (nbgrader)
     python3 course.py reset LESSON     # move your copy of a lesson aside, bring in a fresh one
@@ -156,13 +157,14 @@ def cmd_start(args):
            f"--ServerApp.root_dir={work}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         lab.append("--allow-root")  # JupyterLab refuses to start as root otherwise
+    lab += args.extra  # e.g. --port=8899 or --no-browser
     print("Opening JupyterLab on your copies in", work, flush=True)
     sys.exit(subprocess.run(lab, cwd=ROOT, env=env_vars()).returncode)
 
 
 def cmd_test(args):
     ensure_env()
-    sys.exit(run_in_env("-m", "pytest", *args.pytest_args, env=env_vars(MPLBACKEND="Agg")))
+    sys.exit(run_in_env("-m", "pytest", *args.extra, env=env_vars(MPLBACKEND="Agg")))
 
 
 def cmd_generate(args):
@@ -205,9 +207,9 @@ def main():
     p.add_argument("--release", default=str(LESSONS), help="folder to write (default lessons/)")
     p.set_defaults(func=cmd_generate)
     args, extra = parser.parse_known_args()
-    if extra and args.command != "test":
+    if extra and args.command not in ("test", "start"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.pytest_args = extra
+    args.extra = extra
     args.func(args)
 
 

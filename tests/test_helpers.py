@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+import helpers  # noqa: E402
 from helpers import (Explorer, GraphView, assert_close, blobs, check_gradient, diagnose,  # noqa: E402
                      draw_graph, gate_data, numerical_gradient, pending, rel_error, require, sliders,
                      xor_data)
@@ -261,3 +262,123 @@ def test_xor_labels_follow_the_nearest_corner():
     X, t = xor_data(n=400, noise=0.05, seed=1)
     corner = np.round(np.clip(X, 0, 1))
     assert np.array_equal(t, np.logical_xor(corner[:, 0], corner[:, 1]).astype(float))
+
+
+# --- further cases: closures, noise, messages, layout, data details ----------------------
+
+
+def test_package_exports_everything_in_all():
+    assert all(hasattr(helpers, name) for name in helpers.__all__)
+
+
+def test_numerical_gradient_perturbs_x_in_place_for_closures():
+    x, V = rng.normal(size=(2, 5)), rng.normal(size=(2, 5))
+    grad = numerical_gradient(lambda _: np.sum(np.sin(x) * V), x)  # ignores its argument
+    assert rel_error(grad, np.cos(x) * V) < 1e-7
+
+
+def test_numerical_gradient_copies_outputs_that_are_views_of_x():
+    x, dout = rng.normal(size=3), rng.normal(size=3)
+    assert rel_error(numerical_gradient(lambda x_: x_, x, dout), dout) < 1e-7
+
+
+@pytest.mark.parametrize("x", [2.0, 3, np.array(2.0)])
+def test_numerical_gradient_returns_a_float_for_numbers(x):
+    g = numerical_gradient(lambda v: v ** 3, x)
+    assert type(g) is float and abs(g - 3 * float(x) ** 2) < 1e-6
+
+
+def test_numerical_gradient_restores_x_even_when_f_raises():
+    x, calls = np.array([1.0, 2.0]), []
+
+    def f(v):
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("boom")
+        return v.sum()
+
+    with pytest.raises(RuntimeError):
+        numerical_gradient(f, x)
+    assert np.array_equal(x, [1.0, 2.0])
+
+
+def test_numerical_gradient_error_details():
+    with pytest.raises(ValueError, match=r"x\[1\]"), np.errstate(invalid="ignore"):
+        numerical_gradient(lambda v: np.log(v).sum(), np.array([1.0, 1e-6]))
+    with pytest.raises(ValueError, match="cannot be stored"):
+        numerical_gradient(np.sum, np.arange(3))
+    with pytest.raises(ValueError, match="imprecise"):
+        numerical_gradient(np.sum, np.ones(3, dtype=np.float16))
+    with pytest.raises(ValueError, match="finite"):
+        numerical_gradient(np.sum, np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match="list"):
+        numerical_gradient(np.sum, [1.0, 2.0])
+
+
+def test_rel_error_is_a_float_and_zero_safe():
+    assert type(rel_error(np.ones(2), np.ones(2))) is float
+    assert rel_error(0.0, 0.0) == 0.0
+
+
+def test_check_gradient_with_dout_and_a_report():
+    x, V, dout = rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), rng.normal(size=(3, 2))
+    assert check_gradient(lambda _: x @ V, x, dout @ V.T, "dx", dout=dout) < 1e-7
+    with pytest.raises(AssertionError) as info:
+        check_gradient(lambda _: x @ V, x, -(dout @ V.T), "dx", dout=dout)
+    assert "dx[" in str(info.value) and "tol" in str(info.value)
+
+
+def test_check_gradient_ignores_round_off_where_the_gradient_is_zero():
+    # softmax sums to 1 whatever v is: the true gradient is 0 and the numerical one is
+    # round-off (~1e-10), which the plain CS231n relative error would call 100% wrong
+    x = rng.normal(size=5)
+    f = lambda v: 10 * np.sum(np.exp(v) / np.exp(v).sum())  # noqa: E731
+    assert np.abs(numerical_gradient(f, x)).max() > 0
+    assert check_gradient(f, x, np.zeros(5)) == 0.0
+
+
+def test_assert_close_factor_n_uses_the_total_size_too():
+    want = rng.normal(size=(5, 3)) + 3.0
+    assert "5 times too large" in failure(5 * want, want)
+    assert "5 times too small" in failure(want / 5, want)
+    assert "15 times too large" in failure(15 * want, want)
+
+
+def test_assert_close_more_messages():
+    assert "broadcasting" in failure(np.ones((3, 3)), np.ones(3))
+    assert "has shape (3,) but should have shape (3, 1)" in failure(np.ones(3), np.ones((3, 1)))
+    assert "got dict" in failure({"a": 1}, 1.0)
+    assert "dW[0, 1] is nan" in failure(np.array([[1.0, np.nan]]), np.ones((1, 2)))
+    assert failure(0.5, 1.0).startswith("dW is 0.5 but should be 1.")
+
+
+def test_graph_view_leaves_are_lighter_and_highlight_restores():
+    view = GraphView(NODES, EDGES, title="t")
+    leaf, op = view.circles["x"].get_facecolor(), view.circles["t"].get_facecolor()
+    assert sum(leaf[:3]) > sum(op[:3])
+    before = view.circles["t"].get_facecolor()
+    view.highlight("t")
+    assert view.circles["t"].get_facecolor() != before
+    view.highlight()
+    assert view.circles["t"].get_facecolor() == before
+    with pytest.raises(ValueError, match="zz"):
+        view.highlight("zz")
+
+
+def test_sliders_build_float_sliders_in_order():
+    s = sliders(a=(0, 1, 0.5), b=(-1, 1, 0, 0.1))
+    assert list(s) == ["a", "b"] and s["b"].step == pytest.approx(0.1)
+    assert s["a"].description == "a" and s["a"].value == 0.5 and s["a"].continuous_update
+
+
+def test_blobs_are_balanced_shuffled_and_validated():
+    X, t = blobs(n=101, seed=3)
+    assert abs(np.sum(t == 0) - np.sum(t == 1)) <= 1
+    assert X[t == 0].mean(axis=0) @ [1, 1] < 0 < X[t == 1].mean(axis=0) @ [1, 1]
+    assert 0 < t[:50].sum() < 50
+    for bad in [dict(n=2.5), dict(spread=0), dict(centers=[1, 2]), dict(seed="a")]:
+        with pytest.raises(ValueError):
+            blobs(**bad)
+    for bad in [dict(n=3), dict(noise=-0.1)]:
+        with pytest.raises(ValueError):
+            xor_data(**bad)
