@@ -73,6 +73,13 @@ def mul_backward(dout, cache):
     x, y = cache
     return y, x
 ''',
+        "dout modified in place": MUL_FORWARD + '''
+def mul_backward(dout, cache):
+    x, y = cache
+    dy = dout * x
+    dout *= y
+    return dout, dy
+''',
         "cache holds the output instead of the inputs": '''
 def mul_forward(x, y):
     out = x * y
@@ -97,6 +104,14 @@ def square_forward(t):
 
 def square_backward(dout, cache):
     return 2 * cache
+''' + SQUARE_OF_SUM,
+        "square node caches its output (right only for t >= 0; the visible checks pass)": '''
+def square_forward(t):
+    out = t ** 2
+    return out, out
+
+def square_backward(dout, cache):
+    return dout * 2 * np.sqrt(cache)
 ''' + SQUARE_OF_SUM,
         "chain rule stops at the square (dz/dx = 2x)": SQUARE_NODES + '''
 def square_of_sum(x, y):
