@@ -45,13 +45,15 @@ def digest(path):
 # --- environment ----------------------------------------------------------------
 
 def pip(*args):
-    """Run pip in .venv, hiding this machine-specific 'Location ... is ignored' noise."""
-    proc = subprocess.run([str(PYTHON), "-m", "pip", *args], cwd=ROOT, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    noise = "is ignored: it is neither a file nor a directory"
-    print("".join(l for l in proc.stdout.splitlines(True) if noise not in l), end="")
-    if proc.returncode != 0:
-        fail(f"pip {' '.join(args)} failed (exit {proc.returncode})")
+    """Run pip in .venv, streaming its output minus warnings about unreachable local index folders."""
+    quiet = dict(os.environ, PYTHONWARNINGS="ignore")  # the build backend's advice is not for learners
+    proc = subprocess.Popen([str(PYTHON), "-m", "pip", *args], cwd=ROOT, text=True, env=quiet,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for line in proc.stdout:
+        if "is ignored: it is neither a file nor a directory" not in line:
+            print(line, end="", flush=True)
+    if proc.wait() != 0:
+        fail(f"pip {' '.join(args)} failed (exit {proc.returncode}); fix the error above and run again")
 
 
 def ensure_env():
@@ -61,6 +63,7 @@ def ensure_env():
     if not PYTHON.exists():
         print("Creating the virtual environment in .venv ...", flush=True)
         if subprocess.run([sys.executable, "-m", "venv", str(VENV)]).returncode != 0:
+            shutil.rmtree(VENV, ignore_errors=True)  # a half-made .venv would fool the next run
             fail("could not create .venv. On Debian/Ubuntu install the venv module first: "
                  "sudo apt install python3-venv")
     # Reinstall whenever pyproject.toml changes, e.g. after pulling a new version.
