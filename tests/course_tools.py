@@ -1,4 +1,5 @@
 """Shared by the tests: paths, running nbgrader in a throw-away course root, building submissions."""
+import copy
 import os
 import re
 import shutil
@@ -6,13 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 LESSONS = ROOT / "lessons"
 LESSON_NAMES = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir())
-_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
+_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*\n?", re.MULTILINE)
 
 
 def nbgrader(course_root, *args, timeout=900):
@@ -38,16 +37,20 @@ def grade_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def strip_markers(source):
+    """A source cell as it runs once nbgrader's solution and hidden-test markers are removed."""
+    return _MARKERS.sub("", source)
+
+
 def solution_sources(source_nb):
     """grade_id -> the solution code a learner would write (markers removed), for code solution cells."""
-    return {grade_id(c): _MARKER.sub("", c.source) for c in source_nb.cells
+    return {grade_id(c): strip_markers(c.source) for c in source_nb.cells
             if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
 
 
 def fill_in(student_nb, answers):
     """A copy of the student notebook with the given grade_id -> source answers written in."""
-    nb = nbformat.from_dict(student_nb)  # deep copy
-    nb = nbformat.reads(nbformat.writes(nb), as_version=4)
+    nb = copy.deepcopy(student_nb)
     for cell in nb.cells:
         if grade_id(cell) in answers:
             cell.source = answers[grade_id(cell)]

@@ -3,18 +3,15 @@
 The notebook's code cells run in-process; each Explorer built on the way is recorded, then each of
 its controls is moved and the figure must be re-rendered without an error.
 """
-import re
-
 import matplotlib
 import nbformat
 import numpy as np
 import pytest
 
 import helpers.explore
-from course_tools import LESSON_NAMES, SOLUTIONS
+from course_tools import LESSON_NAMES, SOLUTIONS, strip_markers
 
 matplotlib.use("Agg")
-_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*$", re.MULTILINE)
 
 
 def run_notebook(path, monkeypatch):
@@ -31,7 +28,7 @@ def run_notebook(path, monkeypatch):
     namespace = {"display": lambda *a, **k: None, "__name__": "__main__"}
     for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
         if cell.cell_type == "code":
-            exec(compile(_MARKERS.sub("", cell.source), f"{path.name} cell {i}", "exec"), namespace)
+            exec(compile(strip_markers(cell.source), f"{path.name} cell {i}", "exec"), namespace)
     return built
 
 
