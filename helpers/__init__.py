@@ -5,7 +5,7 @@ None of these implement an exercise: the learner writes the math, the helpers
 check and show it.
 """
 from .checks import assert_close, diagnose, pending, require
-from .data import blobs, gate_data, xor_data
+from .data import blobs, circles, gate_data, moons, xor_data
 from .explore import Explorer, sliders
 from .gradcheck import check_gradient, numerical_gradient, rel_error
 from .graph import GraphView, draw_graph
@@ -15,5 +15,5 @@ __all__ = [
     "assert_close", "diagnose", "require", "pending",
     "GraphView", "draw_graph",
     "sliders", "Explorer",
-    "gate_data", "blobs", "xor_data",
+    "gate_data", "blobs", "xor_data", "circles", "moons",
 ]

@@ -32,6 +32,16 @@ def run_notebook(path, monkeypatch):
     return built
 
 
+def settings(control):
+    """Values a person could pick: each option of a dropdown, four stops along a slider, both of a checkbox."""
+    if hasattr(control, "options"):
+        return list(control.options) if not isinstance(control.options, dict) else list(control.options.values())
+    if isinstance(control.value, bool):
+        return [not control.value, control.value]
+    stops = np.linspace(control.min, control.max, 4)
+    return [type(control.value)(round(v) if isinstance(control.value, int) else v) for v in stops]
+
+
 @pytest.mark.parametrize("lesson", LESSON_NAMES)
 def test_explorers_follow_every_control(lesson, monkeypatch):
     for path in sorted((SOLUTIONS / lesson).glob("*.ipynb")):
@@ -40,11 +50,16 @@ def test_explorers_follow_every_control(lesson, monkeypatch):
         for ex in explorers:
             assert ex.status.value == "", ex.status.value
             for name, control in ex.controls.items():
-                for target in np.linspace(control.min, control.max, 4):
+                for target in settings(control):
                     renders, before = ex.renders, bytes(ex.image.value)
-                    if np.isclose(control.value, target):
+                    if control.value == target:
                         continue
-                    control.value = float(target)
+                    control.value = target
                     assert ex.status.value == "", f"{name}={target}: {ex.status.value}"
                     assert ex.renders == renders + 1, f"moving {name} did not redraw the figure"
                     assert bytes(ex.image.value) != before, f"moving {name} to {target} left the picture unchanged"
+            for label, button in ex.buttons.items():
+                renders = ex.renders
+                button.click()
+                assert ex.status.value == "", f"button {label}: {ex.status.value}"
+                assert ex.renders > renders, f"button {label} did not redraw the figure"

@@ -7,9 +7,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import helpers  # noqa: E402
-from helpers import (Explorer, GraphView, assert_close, blobs, check_gradient, diagnose,  # noqa: E402
-                     draw_graph, gate_data, numerical_gradient, pending, rel_error, require, sliders,
-                     xor_data)
+from helpers import (Explorer, GraphView, assert_close, blobs, check_gradient, circles, diagnose,  # noqa: E402
+                     draw_graph, gate_data, moons, numerical_gradient, pending, rel_error, require,
+                     sliders, xor_data)
 
 rng = np.random.default_rng(0)
 
@@ -245,7 +245,7 @@ def test_gate_data():
         gate_data("maybe")
 
 
-@pytest.mark.parametrize("make", [blobs, xor_data])
+@pytest.mark.parametrize("make", [blobs, xor_data, circles, moons])
 def test_generated_data_is_seeded(make):
     X, t = make(n=51, seed=3)
     assert X.shape == (51, 2) and t.shape == (51,) and X.dtype == np.float64
@@ -382,3 +382,54 @@ def test_blobs_are_balanced_shuffled_and_validated():
     for bad in [dict(n=3), dict(noise=-0.1)]:
         with pytest.raises(ValueError):
             xor_data(**bad)
+
+
+def test_blobs_with_three_classes():
+    X, t = blobs(n=100, seed=1, centers=[(0, 2), (-2, -1), (2, -1)], spread=0.3)
+    assert X.shape == (100, 2) and sorted(np.bincount(t.astype(int))) == [33, 33, 34]
+    for c, centre in enumerate([(0, 2), (-2, -1), (2, -1)]):
+        assert np.allclose(X[t == c].mean(axis=0), centre, atol=0.2)
+    with pytest.raises(ValueError, match="2 classes"):
+        blobs(centers=[(0, 0), (1, 1), (2, 2)], signed=True)
+
+
+def test_circles_and_moons_have_their_shapes():
+    X, t = circles(n=400, noise=0.0, seed=2, factor=0.3)
+    radius = np.hypot(X[:, 0], X[:, 1])
+    assert np.allclose(radius[t == 1], 0.3) and np.allclose(radius[t == 0], 1.0)
+    X, t = moons(n=400, noise=0.0, seed=2)
+    assert np.allclose(np.hypot(*X[t == 0].T), 1.0) and (X[t == 0, 1] >= 0).all()
+    assert np.allclose(np.hypot(X[t == 1, 0] - 1, X[t == 1, 1] - 0.5), 1.0) and (X[t == 1, 1] <= 0.5).all()
+    for bad in [dict(factor=1.0), dict(noise=-1), dict(n=1)]:
+        with pytest.raises(ValueError):
+            circles(**bad)
+
+
+def test_explorer_actions_redraw_once_and_report_errors():
+    from matplotlib.figure import Figure
+    fig = Figure()
+    line, = fig.add_subplot().plot([0, 1], [0, 0])
+    controls = sliders(a=(0, 1, 0.5), b=(0, 1, 0.5))
+
+    def update(a, b):
+        line.set_ydata([a, b])
+
+    def nudge(a, b):
+        controls["a"].value, controls["b"].value = 0.0, 1.0
+
+    def broken(a, b):
+        raise ValueError("shapes (2,) and (3,)")
+
+    ex = Explorer(fig, update, controls, actions={"nudge": nudge, "broken": broken})
+    assert set(ex.buttons) == {"nudge", "broken"} and ex.renders == 1
+    ex.buttons["nudge"].click()
+    assert ex.renders == 2, "an action's two control changes must give one redraw"
+    assert list(line.get_ydata()) == [0.0, 1.0] and ex.status.value == ""
+    ex.buttons["broken"].click()
+    assert "ValueError: shapes (2,) and (3,)" in ex.status.value and ex.renders == 2
+    controls["a"].value = 0.3  # controls still redraw after a failed action
+    assert ex.renders == 3 and ex.status.value == ""
+    ex.show_progress(1, 4)
+    assert ex.progress.value == 0.25 and ex.progress.layout.visibility == "visible"
+    with pytest.raises(ValueError, match="actions"):
+        Explorer(fig, update, controls, actions={"x": 1})
