@@ -433,3 +433,27 @@ def test_explorer_actions_redraw_once_and_report_errors():
     assert ex.progress.value == 0.25 and ex.progress.layout.visibility == "visible"
     with pytest.raises(ValueError, match="actions"):
         Explorer(fig, update, controls, actions={"x": 1})
+
+
+def test_reference_layers_match_numerical_gradients():
+    from helpers import layers
+    x, w, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=5)
+    dout = rng.normal(size=(4, 5))
+    out, cache = layers.affine_forward(x, w, b)
+    assert np.allclose(out, x @ w + b)
+    keep = dout.copy()
+    dx, dw, db = layers.affine_backward(dout, cache)
+    assert np.array_equal(dout, keep)
+    for name, arr, got in [("x", x, dx), ("w", w, dw), ("b", b, db)]:
+        def f(_):
+            return layers.affine_forward(x, w, b)[0]
+        assert rel_error(got, numerical_gradient(f, arr, dout)) < 1e-7, name
+    z = rng.normal(size=(6, 2)) * 3
+    z[0, 0] = 800.0  # the sigmoid must not overflow
+    for forward, backward in [(layers.relu_forward, layers.relu_backward),
+                              (layers.sigmoid_forward, layers.sigmoid_backward)]:
+        d = rng.normal(size=z.shape)
+        got = backward(d, forward(z)[1])
+        assert rel_error(got, numerical_gradient(lambda v: forward(v)[0], z, d)) < 1e-6, forward.__name__
+    with pytest.raises(ValueError, match=r"x \(2, 3\)"):
+        layers.affine_forward(np.ones((2, 3)), np.ones((2, 3)), np.ones(3))
