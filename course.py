@@ -171,11 +171,16 @@ def cmd_test(args):
 
 
 def cmd_generate(args):
-    """Regenerate every lesson with a throw-away gradebook, so no real gradebook is touched."""
+    """Regenerate the given lessons (default: all) with a throw-away gradebook, so no real gradebook is touched."""
     ensure_env()
     release = Path(args.release).resolve()
+    sources = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir())
+    names = args.lessons or sources
+    unknown = sorted(set(names) - set(sources))
+    if unknown:
+        fail(f"no such lesson in solutions/: {', '.join(unknown)} (have: {', '.join(sources)})")
     with tempfile.TemporaryDirectory() as tmp:
-        for name in sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir()):
+        for name in names:
             code = run_in_env(
                 "-m", "nbgrader", "generate_assignment", name, "--force", "--log-level=WARN",
                 f"--CourseDirectory.root={ROOT}",
@@ -208,6 +213,7 @@ def main():
     p.set_defaults(func=cmd_test)
     p = sub.add_parser("generate", help="regenerate the student notebooks from solutions/")
     p.add_argument("--release", default=str(LESSONS), help="folder to write (default lessons/)")
+    p.add_argument("lessons", nargs="*", help="lessons to regenerate, e.g. 02_perceptron (default: all)")
     p.set_defaults(func=cmd_generate)
     args, extra = parser.parse_known_args()
     if extra and args.command not in ("test", "start"):
