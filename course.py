@@ -191,6 +191,18 @@ def cmd_generate(args):
             print(f"  generated {release.name}/{name}")
 
 
+def cmd_grade(args):
+    """Grade every collected submission of a lesson (see docs/instructors.md)."""
+    ensure_env()
+    sys.exit(run_in_env("-m", "grading", *args.extra))
+
+
+def cmd_bench(args):
+    """Print the course's speed figures (see the README's benchmark section)."""
+    ensure_env()
+    sys.exit(run_in_env(str(ROOT / "benchmarks" / "run.py"), *args.extra, env=env_vars(MPLBACKEND="Agg")))
+
+
 def cmd_sync(args):
     sync(Path(args.workdir).resolve())
 
@@ -215,8 +227,12 @@ def main():
     p.add_argument("--release", default=str(LESSONS), help="folder to write (default lessons/)")
     p.add_argument("lessons", nargs="*", help="lessons to regenerate, e.g. 02_perceptron (default: all)")
     p.set_defaults(func=cmd_generate)
+    p = sub.add_parser("grade", add_help=False, help="grade every collected submission of a lesson (args go to the grader)")
+    p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("bench", add_help=False, help="print the course's speed figures (args go to the benchmark script)")
+    p.set_defaults(func=cmd_bench)
     args, extra = parser.parse_known_args()
-    if extra and args.command not in ("test", "start"):
+    if extra and args.command not in ("test", "start", "grade", "bench"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra
     args.func(args)

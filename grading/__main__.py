@@ -1,0 +1,4 @@
+import sys
+
+print("grading: not built yet", file=sys.stderr)
+sys.exit(2)
