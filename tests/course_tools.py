@@ -55,3 +55,31 @@ def fill_in(student_nb, answers):
         if grade_id(cell) in answers:
             cell.source = answers[grade_id(cell)]
     return nb
+
+
+def run_notebook(path):
+    """Execute a notebook's code cells in-process (tests included), in its folder; return its Explorers.
+
+    Headless: `display` does nothing and every Explorer built on the way is recorded (use MPLBACKEND=Agg).
+    Shared by the explorer test and the explorer latency benchmark.
+    """
+    import helpers.explore
+    import nbformat  # costs seconds to import: only when a notebook is run
+
+    built, original, cwd = [], helpers.explore.Explorer.__init__, os.getcwd()
+
+    def recording_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        built.append(self)
+
+    helpers.explore.Explorer.__init__ = recording_init
+    try:
+        os.chdir(path.parent)
+        namespace = {"display": lambda *a, **k: None, "__name__": "__main__"}
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "code":
+                exec(compile(strip_markers(cell.source), f"{path.name} cell {i}", "exec"), namespace)
+    finally:
+        helpers.explore.Explorer.__init__ = original
+        os.chdir(cwd)
+    return built

@@ -4,32 +4,12 @@ The notebook's code cells run in-process; each Explorer built on the way is reco
 its controls is moved and the figure must be re-rendered without an error.
 """
 import matplotlib
-import nbformat
 import numpy as np
 import pytest
 
-import helpers.explore
-from course_tools import LESSON_NAMES, SOLUTIONS, strip_markers
+from course_tools import LESSON_NAMES, SOLUTIONS, run_notebook
 
 matplotlib.use("Agg")
-
-
-def run_notebook(path, monkeypatch):
-    """Execute a notebook's code cells (tests included) and return the Explorers it built."""
-    built = []
-    original = helpers.explore.Explorer.__init__
-
-    def recording_init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        built.append(self)
-
-    monkeypatch.setattr(helpers.explore.Explorer, "__init__", recording_init)
-    monkeypatch.chdir(path.parent)
-    namespace = {"display": lambda *a, **k: None, "__name__": "__main__"}
-    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
-        if cell.cell_type == "code":
-            exec(compile(strip_markers(cell.source), f"{path.name} cell {i}", "exec"), namespace)
-    return built
 
 
 def settings(control):
@@ -43,9 +23,9 @@ def settings(control):
 
 
 @pytest.mark.parametrize("lesson", LESSON_NAMES)
-def test_explorers_follow_every_control(lesson, monkeypatch):
+def test_explorers_follow_every_control(lesson):
     for path in sorted((SOLUTIONS / lesson).glob("*.ipynb")):
-        explorers = run_notebook(path, monkeypatch)
+        explorers = run_notebook(path)
         assert explorers, f"{path.name} has no explorer"
         for ex in explorers:
             assert ex.status.value == "", ex.status.value
