@@ -1,0 +1,145 @@
+"""Every lesson in a real browser: JupyterLab in headless Chromium, driven as a person would.
+
+For each solution notebook: Run All, wait for the kernel to be idle, then no error output, no widget
+that failed to display, no console or page error; every explorer answers a slider moved with the
+keyboard. One student notebook is checked with nbgrader's Validate button, unsolved and solved.
+Screenshots of every lesson and explorer go to the folder printed at the end of the run.
+
+Chromium comes from Debian's packages (installed here when missing and possible); where it cannot
+be installed the tests skip and say why, except under CI (CI set), where they fail.
+"""
+import os
+import shutil
+
+import pytest
+
+from browser_lab import (Lab, click_validate, ensure_chromium, explorers, image_pixels, move_first_control,
+                         output_problems, processes_naming, run_all, screenshot_notebook, wait_busy_then_idle)
+from course_tools import LESSON_NAMES, LESSONS, SOLUTIONS, fill_in, grade_id, solution_sources, strip_markers
+
+pytestmark = pytest.mark.browser
+NOTEBOOKS = sorted(p.relative_to(SOLUTIONS) for p in SOLUTIONS.glob("*/*.ipynb"))
+
+
+def unavailable(reason):
+    """Skip with the reason, or fail under CI, where the browser tests must run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run under CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory, request):
+    folder = tmp_path_factory.getbasetemp() / "browser-screenshots"
+    folder.mkdir(exist_ok=True)
+    yield folder
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter and any(folder.iterdir()):
+        reporter.write_line(f"\nbrowser screenshots: {folder}")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """JupyterLab and Chromium for the whole run; afterwards no process may still name their folder."""
+    chromium, reason = ensure_chromium()
+    if reason:
+        unavailable(reason)
+    try:
+        import playwright.sync_api  # noqa: F401 (installed with the course's dev extra)
+    except ImportError as error:
+        unavailable(f"Playwright is not installed ({error}); run `python3 course.py test` to install it")
+    server = Lab(tmp_path_factory.mktemp("lab"), chromium)
+    try:
+        server.start()
+        server.launch_browser().set_default_timeout(30_000)
+        yield server
+    finally:
+        leftovers = server.stop()
+    assert not leftovers, f"processes left behind by the browser tests (killed now): {leftovers}"
+
+
+def copy_lesson(source_folder, dest):
+    shutil.copytree(source_folder, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+
+
+@pytest.fixture(scope="module", params=NOTEBOOKS, ids=[str(p.with_suffix("")) for p in NOTEBOOKS])
+def ran(request, lab, shots):
+    """A solution notebook opened in JupyterLab (a copy) after Run All and an idle kernel."""
+    notebook = request.param
+    lesson = notebook.parts[0]
+    copy_lesson(SOLUTIONS / lesson, lab.root / "solutions" / lesson)
+    page, problems = lab.page(f"solutions/{notebook.as_posix()}", workspace=f"run-{lesson}-{notebook.stem}")
+    try:
+        run_all(page)
+        problems += output_problems(page)
+        screenshot_notebook(page, shots / f"{lesson}-{notebook.stem}.png")
+        yield {"page": page, "problems": problems, "name": f"{lesson}/{notebook.stem}"}
+    finally:
+        page.close()
+        lab.shutdown_kernels()
+
+
+def test_solution_runs_clean_in_the_browser(ran):
+    assert not ran["problems"], f"{ran['name']} after Run All:\n" + "\n".join(ran["problems"])
+
+
+def test_explorers_answer_a_slider(ran, shots):
+    page = ran["page"]
+    found = explorers(page)
+    assert found, f"{ran['name']}: no explorer (a widget with an image and a slider) was displayed"
+    for i, explorer in enumerate(found, 1):
+        before = image_pixels(explorer)
+        moved = move_first_control(page, explorer)
+        wait_busy_then_idle(page)
+        after = image_pixels(explorer)
+        explorer.screenshot(path=str(shots / f"{ran['name'].replace('/', '-')}-explorer-{i}.png"))
+        status = explorer.locator(".widget-html-content").all_inner_texts()
+        assert after != before, f"{ran['name']}, explorer {i}: the picture did not change after {moved}"
+        assert not any("Error" in s for s in status), f"{ran['name']}, explorer {i} after {moved}: {status}"
+    problems = ran["problems"] + output_problems(page)
+    assert not problems, f"{ran['name']} after moving the explorers:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def validate_copies(lab):
+    """The first lesson's student notebook, untouched and with the solutions (code and written) filled in."""
+    import nbformat
+
+    lesson = LESSON_NAMES[0]
+    (student_path,) = (LESSONS / lesson).glob("*.ipynb")
+    folder = lab.root / "validate" / lesson
+    copy_lesson(LESSONS / lesson, folder)
+    student = nbformat.read(student_path, as_version=4)
+    source = nbformat.read(SOLUTIONS / lesson / student_path.name, as_version=4)
+    solved = folder / f"{student_path.stem}_solved.ipynb"
+    written = {grade_id(c): strip_markers(c.source) for c in source.cells
+               if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")}
+    nbformat.write(fill_in(student, {**solution_sources(source), **written}), solved)
+    tests = [c.source.splitlines()[0] for c in student.cells
+             if c.cell_type == "code" and grade_id(c) and grade_id(c).startswith("test_")]
+    yield {"student": f"validate/{lesson}/{student_path.name}", "solved": f"validate/{lesson}/{solved.name}",
+           "tests": tests}
+    lab.shutdown_kernels()
+
+
+def test_validate_button_reports_failures_then_success(lab, validate_copies):
+    page, problems = lab.page(validate_copies["student"], workspace="validate-student")
+    classes, text = click_validate(page)
+    page.close()
+    assert "validation-failed" in classes, f"Validate on the unsolved notebook did not report failures:\n{text}"
+    missing = [first for first in validate_copies["tests"] if first not in text]
+    assert not missing, f"Validate did not list these failing test cells: {missing}\n{text[:2000]}"
+
+    page, more = lab.page(validate_copies["solved"], workspace="validate-solved")
+    classes, text = click_validate(page)
+    page.close()
+    assert "validation-success" in classes and "Success!" in text, f"Validate on the solved copy:\n{text[:3000]}"
+    assert not problems + more, "\n".join(problems + more)
+
+
+def test_nothing_left_running_between_lessons(lab):
+    """Each lesson's kernel is shut down after its run (the session's own check covers the server)."""
+    lab.shutdown_kernels()
+    assert lab.api("GET", "/api/kernels") == []
+    kernels = {pid: c for pid, c in processes_naming(str(lab.base)).items() if "ipykernel" in c}
+    assert not kernels, f"kernels still running after shutdown: {kernels}"
