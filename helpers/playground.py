@@ -1,0 +1,144 @@
+"""The three panels of Lesson 3's playground: decision regions, hidden space, loss curve.
+
+Introduced in Lesson 3 (the multi-layer perceptron and XOR). This module only draws: the
+network's outputs, hidden activations and losses come from the learner's own functions.
+Every update sets the data of artists made once (image, scatter offsets, line data), so an
+explorer redraws quickly and a test can read back exactly what is shown.
+"""
+import numpy as np
+from matplotlib.figure import Figure
+
+_CMAP = "coolwarm"  # class 0 blue, class 1 red; an output of 0.5 is white
+
+
+def _as_2d(name, value, columns=None):
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim != 2 or (columns is not None and arr.shape[1] != columns):
+        want = f"(N, {columns})" if columns is not None else "(N, M)"
+        raise ValueError(f"{name} must have shape {want}; got {arr.shape}")
+    return arr
+
+
+def _limits(values, pad=0.1):
+    """(low, high) around the finite values, padded; (0, 1) when there are none."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    margin = pad * max(high - low, 1e-3)
+    return low - margin, high + margin
+
+
+class PlaygroundView:
+    """A figure with three panels, updated in place.
+
+    Introduced in Lesson 3 (the multi-layer perceptron and XOR).
+
+    Inputs:
+    - resolution: int >= 2, grid points per side of the decision-region image
+    - figsize: size of the figure in inches
+
+    Attributes (the artists a test can read back):
+    - fig; ax_regions, ax_hidden, ax_loss
+    - regions: AxesImage, the network's output on the grid (values in [0, 1])
+    - points: PathCollection, the data in input space, coloured by class
+    - hidden: PathCollection, the data in hidden space (hidden units 1 and 2)
+    - boundary: Line2D, the output unit's decision line in hidden space (two hidden units only)
+    - loss: Line2D, the loss per epoch (x = 1, 2, ...)
+    - grid_points: (resolution**2, 2) array, the last grid returned by grid()
+    """
+
+    def __init__(self, resolution=70, figsize=(12, 3.9)):
+        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+            raise ValueError(f"resolution must be an int >= 2; got {resolution!r}")
+        self.resolution = resolution
+        self.fig = Figure(figsize=figsize, layout="constrained")
+        self.ax_regions, self.ax_hidden, self.ax_loss = self.fig.subplots(1, 3)
+        blank = np.full((resolution, resolution), 0.5)
+        self.regions = self.ax_regions.imshow(blank, origin="lower", extent=(0, 1, 0, 1), cmap=_CMAP,
+                                              vmin=0, vmax=1, alpha=0.55, aspect="auto")
+        style = dict(cmap=_CMAP, vmin=0, vmax=1, s=18, edgecolors="k", linewidths=0.4)
+        empty = np.zeros(0)
+        self.points = self.ax_regions.scatter(empty, empty, c=empty, **style)
+        self.hidden = self.ax_hidden.scatter(empty, empty, c=empty, **style)
+        self.boundary, = self.ax_hidden.plot([], [], color="k", lw=1.2, ls="--")
+        self.loss, = self.ax_loss.plot([], [], color="crimson")
+        self.ax_regions.set(title="decision regions: output y", xlabel="$x_1$", ylabel="$x_2$")
+        self.ax_hidden.set(title="the points in hidden space", xlabel="$h_1$", ylabel="$h_2$")
+        self.ax_loss.set(title="loss per epoch", xlabel="epoch", ylabel="loss L", yscale="log")
+        self.grid_points = np.zeros((0, 2))
+
+    def grid(self, x, margin=0.3):
+        """Grid points covering the data x (N, 2) with a margin, in row-major image order.
+
+        Returns:
+        - grid_points: (resolution**2, 2); grid_points[i * resolution + j] is pixel (row i, column j),
+          row 0 at the bottom. The image's extent is set to match.
+        """
+        x = _as_2d("x", x, columns=2)
+        (x0, x1), (y0, y1) = (_limits(x[:, k], pad=0) for k in range(2))
+        x0, x1, y0, y1 = x0 - margin, x1 + margin, y0 - margin, y1 + margin
+        gx, gy = np.meshgrid(np.linspace(x0, x1, self.resolution), np.linspace(y0, y1, self.resolution))
+        self.grid_points = np.column_stack([gx.ravel(), gy.ravel()])
+        self.regions.set_extent((x0, x1, y0, y1))
+        self.ax_regions.set(xlim=(x0, x1), ylim=(y0, y1))
+        return self.grid_points
+
+    def update(self, x, t, y_grid, h, losses, boundary=None, title=None):
+        """Show the data, the network's output on the last grid, the hidden points and the losses.
+
+        Inputs:
+        - x: (N, 2) data; t: (N,) or (N, 1) targets 0/1
+        - y_grid: the network's output on grid_points, (resolution**2,) or (resolution**2, 1)
+        - h: (N, H) hidden activations of the N points; units 1 and 2 are drawn (unit 2 as 0 if H = 1)
+        - losses: sequence of the losses so far, one per epoch
+        - boundary: optional (w, b) with w of shape (2,) or (2, 1): the line w1 h1 + w2 h2 + b = 0
+        - title: optional str shown above the figure
+        """
+        x = _as_2d("x", x, columns=2)
+        t = np.asarray(t, dtype=np.float64).reshape(-1)
+        h = _as_2d("h", h)
+        y_grid = np.asarray(y_grid, dtype=np.float64)
+        if t.shape != (x.shape[0],) or h.shape[0] != x.shape[0]:
+            raise ValueError(f"x, t and h must have one row per point; got x {x.shape}, t {t.shape}, h {h.shape}")
+        if y_grid.size != self.grid_points.shape[0] or self.grid_points.shape[0] == 0:
+            raise ValueError(f"y_grid must hold one output per grid point ({self.grid_points.shape[0]}; "
+                             f"call grid(x) first); got shape {y_grid.shape}")
+        self.regions.set_data(y_grid.reshape(self.resolution, self.resolution))
+        self.points.set_offsets(x)
+        self.points.set_array(t)
+        plane = h[:, :2] if h.shape[1] >= 2 else np.column_stack([h[:, 0], np.zeros(len(h))])
+        self.hidden.set_offsets(plane)
+        self.hidden.set_array(t)
+        self.ax_hidden.set(xlim=_limits(plane[:, 0]), ylim=_limits(plane[:, 1]),
+                           ylabel="$h_2$" if h.shape[1] >= 2 else "(one hidden unit)")
+        self._draw_boundary(boundary)
+        self._draw_losses(np.asarray(losses, dtype=np.float64).reshape(-1))
+        self.fig.suptitle(title or "")
+
+    def _draw_boundary(self, boundary):
+        """The line w1 h1 + w2 h2 + b = 0 across the hidden panel, or nothing."""
+        if boundary is None:
+            self.boundary.set_data([], [])
+            return
+        w, b = np.asarray(boundary[0], dtype=np.float64).reshape(-1), float(np.ravel(boundary[1])[0])
+        if w.shape != (2,):
+            raise ValueError(f"boundary weights must be 2 numbers (two hidden units); got shape {w.shape}")
+        (x0, x1), (y0, y1) = self.ax_hidden.get_xlim(), self.ax_hidden.get_ylim()
+        if abs(w[1]) >= abs(w[0]):  # solve for h2 across the panel's width
+            xs = np.array([x0, x1])
+            ys = -(w[0] * xs + b) / w[1]
+        elif w[0] != 0:             # nearly vertical: solve for h1 along the panel's height
+            ys = np.array([y0, y1])
+            xs = -(w[1] * ys + b) / w[0]
+        else:                       # w = 0: no line
+            xs = ys = np.array([])
+        self.boundary.set_data(xs, ys)
+
+    def _draw_losses(self, losses):
+        self.loss.set_data(np.arange(1, losses.size + 1), losses)
+        self.ax_loss.set_xlim(0, max(losses.size, 10) * 1.02)
+        positive = losses[np.isfinite(losses) & (losses > 0)]
+        if positive.size:
+            low, high = positive.min(), positive.max()
+            self.ax_loss.set_ylim(low / 1.5, high * 1.5)
