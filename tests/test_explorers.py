@@ -19,6 +19,8 @@ def settings(control):
     if isinstance(control.value, bool):
         return [not control.value, control.value]
     stops = np.linspace(control.min, control.max, 4)
+    if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents of base
+        stops = control.base ** stops
     return [type(control.value)(round(v) if isinstance(control.value, int) else v) for v in stops]
 
 
