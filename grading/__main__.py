@@ -1,4 +1,80 @@
+"""python3 course.py grade LESSON [options]: see docs/instructors.md."""
+import argparse
+import json
+import os
 import sys
+import time
+from pathlib import Path
 
-print("grading: not built yet", file=sys.stderr)
-sys.exit(2)
+from .feedback import find_leaks, secret_lines
+from .repair import read_spec
+from .report import rows, summary, write_csv
+from .run import Settings, ensure_registered, grade_lesson, nbgrader, nbgrader_env, save_record
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog="python3 course.py grade", description=__doc__)
+    p.add_argument("lesson", help="e.g. 01_chain_rule (a folder of solutions/)")
+    p.add_argument("--student", action="append", metavar="ID", help="grade only this student (repeatable)")
+    p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--memory", type=int, default=2048, metavar="MB", help="memory limit of a kernel (default 2048)")
+    p.add_argument("--report", action="store_true",
+                   help="do not grade: rewrite the CSV from the gradebook (after grading by hand)")
+    p.add_argument("--feedback", action="store_true",
+                   help="do not grade: write feedback/ for the students, hidden tests removed, then the CSV")
+    p.add_argument("--csv", type=Path, help="where to write the grades (default grades/LESSON.csv)")
+    p.add_argument("--root", type=Path, default=Path.cwd(), help="the course folder (default: this one)")
+    return p.parse_args(argv)
+
+
+def feedback(settings, specs):
+    """Generate feedback with nbgrader (configured to hide hidden tests), then verify every page."""
+    code, text = nbgrader(settings, "generate_feedback", settings.lesson, "--force",
+                          log=settings.logs / "feedback.log")
+    secrets = secret_lines(cell.source for nb in specs.values() for cell in nb.cells.values())
+    pages = sorted((settings.root / "feedback").glob(f"*/{settings.lesson}/*.html"))
+    leaking = []
+    for page in pages:
+        if find_leaks(page.read_text(encoding="utf-8"), secrets):
+            page.unlink()  # never hand out a page that shows the hidden tests
+            leaking.append(page)
+    print(f"feedback: {len(pages) - len(leaking)} pages in feedback/*/{settings.lesson}/, "
+          "checked: none shows a hidden test")
+    for page in leaking:
+        print(f"  REMOVED {page.relative_to(settings.root)}: it showed hidden tests", file=sys.stderr)
+    if code != 0:
+        print(f"  nbgrader generate_feedback reported errors: see {settings.logs / 'feedback.log'}", file=sys.stderr)
+    return 1 if leaking else 0
+
+
+def main(argv=None):
+    args = parse(sys.argv[1:] if argv is None else argv)
+    os.environ["PATH"] = nbgrader_env()["PATH"]  # the gradebook calls `alembic`, from the course's venv
+    settings = Settings(args.root.resolve(), args.lesson, args.timeout, args.memory)
+    csv_path = args.csv or settings.root / "grades" / f"{args.lesson}.csv"
+    status = 0
+    started = time.monotonic()
+    if args.report or args.feedback:
+        ensure_registered(settings)
+        specs = read_spec(settings.db_url, args.lesson)
+        record_path = settings.root / "grades" / f"{args.lesson}.json"
+        if not record_path.exists():
+            sys.exit(f"grading: {args.lesson} has not been graded yet: python3 course.py grade {args.lesson}")
+        record = json.loads(record_path.read_text())
+        if args.feedback:
+            status = feedback(settings, specs)
+    else:
+        print(f"grading {args.lesson} in {settings.root} ({args.timeout} s per cell, {args.memory} MB per kernel)")
+        results = grade_lesson(settings, args.student)
+        specs = read_spec(settings.db_url, args.lesson)
+        record = save_record(settings, results)
+    table = rows(settings, specs, record)
+    write_csv(csv_path, table)
+    print(f"{args.lesson}: grades written to {csv_path} in {time.monotonic() - started:.0f} s")
+    for line in summary(table, specs):
+        print(line)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

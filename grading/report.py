@@ -1,0 +1,87 @@
+"""The grades CSV (one row per student) and the summary printed after a grading run."""
+import csv
+from collections import Counter
+
+from nbgrader.api import MissingEntry
+
+from .gradebook import opened
+from .run import STATUSES
+
+COMPLETED = ("ok", "tampered_metadata", "timed_out")  # runs whose score counts the cells that ran
+
+
+def _num(value):
+    return "" if value is None else f"{float(value):g}"
+
+
+def rows(settings, specs, record):
+    """One dict per student in record: status, scores from the gradebook, repairs, flags, reasons."""
+    cells = [(gid, spec) for nb in specs.values() for gid, spec in nb.cells.items() if spec.grade]
+    out = []
+    with opened(settings.db_url) as gb:
+        for student, info in sorted(record.items()):
+            row = {"student": student, "status": info["status"]}
+            try:
+                submission = gb.find_submission(settings.lesson, student)
+                grades = {g.name: g for nb in submission.notebooks for g in nb.grades}
+                row.update(score=_num(submission.score), max_score=_num(submission.max_score))
+            except MissingEntry:
+                grades = {}
+                row.update(score="0", max_score=_num(sum(spec.points for _, spec in cells)))
+            for gid, _ in cells:
+                grade = grades.get(gid)
+                row[gid] = _num(grade.score) if grade is not None and not grade.needs_manual_grade else ""
+            row["needs_manual_grading"] = "yes" if any(g.needs_manual_grade for g in grades.values()) else ""
+            row["reason"] = "; ".join(info["reasons"])
+            row["repairs"] = "; ".join(info["repairs"])
+            row["flags"] = "; ".join(info["flags"])
+            out.append(row)
+    return out
+
+
+def write_csv(path, table):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(table[0]) if table else ["student", "status"])
+        writer.writeheader()
+        writer.writerows(table)
+
+
+def summary(table, specs):
+    """Lines to print: counts by status, mean score, the exercises most often failed, what to look at."""
+    if not table:
+        return ["no submissions found"]
+    tests = [gid for nb in specs.values() for gid, spec in nb.cells.items() if spec.is_test]
+    counts = Counter(row["status"] for row in table)
+    completed = [row for row in table if row["status"] in COMPLETED]
+    top = table[0]["max_score"]
+    lines = [f"{len(table)} students: " + ", ".join(f"{s} {counts[s]}" for s in STATUSES if counts[s])]
+    mean_all = sum(float(r["score"] or 0) for r in table) / len(table)
+    line = f"mean score {mean_all:.2f} / {top} (all students)"
+    if completed and len(completed) < len(table):
+        line += f", {sum(float(r['score'] or 0) for r in completed) / len(completed):.2f} (completed runs only)"
+    lines.append(line)
+    missed = Counter(gid for row in completed for gid in tests
+                     if row[gid] != "" and float(row[gid]) < _max_points(specs, gid))
+    if missed:
+        lines.append("most often failed: " + ", ".join(f"{gid} ({n} of {len(completed)})"
+                                                      for gid, n in missed.most_common(3)))
+    for row in table:
+        if row["status"] != "ok":
+            lines.append(f"  {row['student']}: {row['status']} (score {row['score']}): {row['reason']}")
+    flagged = [row for row in table if row["flags"]]
+    if flagged:
+        lines.append(f"flagged for review ({len(flagged)}), see the flags column: "
+                     + ", ".join(row["student"] for row in flagged))
+    repaired = [row for row in table if row["repairs"]]
+    if repaired:
+        lines.append(f"repaired before grading ({len(repaired)}), see the repairs column: "
+                     + ", ".join(row["student"] for row in repaired))
+    manual = sum(1 for row in table if row["needs_manual_grading"])
+    if manual:
+        lines.append(f"{manual} submissions have written answers to grade by hand (Formgrader)")
+    return lines
+
+
+def _max_points(specs, gid):
+    return next(nb.cells[gid].points for nb in specs.values() if gid in nb.cells)

@@ -1,0 +1,350 @@
+"""Grade every collected submission of a lesson, one nbgrader process per submission.
+
+A submission is copied to a staging folder, checked (notebook present, valid JSON, valid
+notebook), repaired (see repair.py) and scanned (see scan.py); then `nbgrader autograde` grades
+that one student with the hardened settings of nbgrader_config.py. Nothing in submitted/ is
+changed. Whatever happens in one run (a dead kernel, an endless loop, a crash of nbgrader) ends
+with that run: the next student starts in a new process, and the gradebook only ever sees
+nbgrader's own transactions, plus a zero for each autograded cell of a run that failed.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import MissingEntry
+
+from .gradebook import opened
+from .repair import read_spec, repair
+from .scan import scan_notebook
+
+# From least to most serious; a submission shows the most serious. The last four mean the run
+# failed and the score is 0; timed_out and tampered_metadata keep the score of the cells that ran.
+STATUSES = ("ok", "tampered_metadata", "timed_out", "kernel_died", "invalid_notebook", "missing_notebook", "failed")
+_LOG_PATTERNS = [  # (text in nbgrader's log, status, reason); the first match wins
+    ("grading: the kernel died while running cell", "kernel_died", None),
+    ("DeadKernelError", "kernel_died", "the kernel died (os._exit, a crash, or the memory limit)"),
+    ("UnresponsiveKernelError", "timed_out", "the kernel did not answer, even to an interrupt"),
+    ("Inconsistent checksums", "tampered_metadata", "nbgrader found test cells it cannot restore"),
+    ("nbgrader metadata may be corrupted", "tampered_metadata", "nbgrader refused the cells' metadata"),
+    ("SchemaTooOldError", "tampered_metadata", "the nbgrader metadata claims an old schema"),
+    ("SchemaTooNewError", "tampered_metadata", "the nbgrader metadata claims a newer schema"),
+    ("NotJSONError", "invalid_notebook", "nbgrader could not read the notebook"),
+]
+
+
+@dataclass
+class Settings:
+    root: Path
+    lesson: str
+    timeout: int = 120          # seconds per cell
+    memory_mb: int = 2048       # address space of the kernel
+
+    @property
+    def db_url(self):
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @property
+    def logs(self):
+        return self.root / "grades" / "logs" / self.lesson
+
+
+@dataclass
+class Result:
+    student: str
+    status: str = "ok"
+    reasons: list = field(default_factory=list)
+    repairs: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def fail(self, status, reason):
+        self.status = max(self.status, status, key=STATUSES.index)
+        self.reasons.append(reason)
+
+
+def nbgrader_env():
+    """The environment of the course's venv (nbgrader runs `alembic` from PATH)."""
+    bin_dir = str(Path(sys.executable).parent)
+    return dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
+
+
+def nbgrader(settings, *args, timeout=None, log=None):
+    """Run nbgrader in a new process and its own process group; kill the group on timeout.
+
+    Returns (exit code or None if killed, output text).
+    """
+    cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={settings.root}"]
+    proc = subprocess.Popen(cmd, cwd=settings.root, env=nbgrader_env(), text=True, errors="replace",
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        text, _ = proc.communicate(timeout=timeout)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        text, _ = proc.communicate()
+        code = None
+    _write_log(log, f"$ {' '.join(cmd)}\n{text}")
+    return code, text
+
+
+def nbgrader_forked(settings, *args, timeout=None, log=None):
+    """Like nbgrader(), but in a fork of this process, which has nbgrader imported already.
+
+    Starting nbgrader costs seconds of imports; a fork costs milliseconds and isolates just as
+    well: the child has its own memory, its own process group (killed whole on timeout) and its
+    own gradebook connection. Falls back to nbgrader() where there is no fork.
+    """
+    if not hasattr(os, "fork"):
+        return nbgrader(settings, *args, timeout=timeout, log=log)
+    argv = [*args, f"--CourseDirectory.root={settings.root}"]
+    with tempfile.TemporaryFile("w+", errors="replace") as out:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            _run_app_and_exit(settings.root, argv, out.fileno())
+        code = _wait(pid, timeout)
+        out.seek(0)
+        text = out.read()
+    _write_log(log, f"$ nbgrader {' '.join(argv)}\n{text}")
+    return code, text
+
+
+def _run_app_and_exit(root, argv, fd):
+    code = 1
+    try:
+        os.setsid()
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.chdir(root)
+        sys.argv = ["nbgrader", *argv]
+        from nbgrader.apps.nbgraderapp import NbGraderApp
+        NbGraderApp.launch_instance(argv=argv)
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    except BaseException:  # noqa: BLE001 (report anything, then leave)
+        import traceback
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _wait(pid, timeout):
+    """Exit code of the child, or None after killing its process group at the timeout."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if deadline is not None and time.monotonic() > deadline:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            return None
+        time.sleep(0.05)
+
+
+def preload():
+    """Import what an autograde run needs, once, before the first fork."""
+    import nbgrader.apps.nbgraderapp  # noqa: F401
+    import nbgrader.converters.autograde  # noqa: F401
+    from . import execute  # noqa: F401
+
+
+def _write_log(log, text):
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(text)
+
+
+def ensure_registered(settings):
+    """Register the lesson in the gradebook if needed, releasing into a throw-away folder (lessons/ stays as is)."""
+    try:
+        with opened(settings.db_url) as gb:
+            gb.find_assignment(settings.lesson)
+            return False
+    except MissingEntry:
+        pass
+    if not (settings.root / "solutions" / settings.lesson).is_dir():
+        raise SystemExit(f"grading: no lesson solutions/{settings.lesson} in {settings.root}")
+    with tempfile.TemporaryDirectory() as tmp:
+        code, text = nbgrader(settings, "generate_assignment", settings.lesson, "--force",
+                              f"--CourseDirectory.release_directory={tmp}")
+    if code != 0:
+        raise SystemExit(f"grading: could not register {settings.lesson} in the gradebook:\n{text}")
+    return True
+
+
+def students(settings):
+    """Students with a folder in submitted/, plus those the gradebook knows (they may have sent nothing)."""
+    found = {p.name for p in (settings.root / "submitted").glob("*") if p.is_dir()}
+    with opened(settings.db_url) as gb:
+        found |= {s.id for s in gb.students}
+    return sorted(found)
+
+
+def zero_scores(settings, student):
+    """A failed run: 0 for every autograded cell (manual grades kept), and no stale autograded copy."""
+    with opened(settings.db_url) as gb:
+        gb.update_or_create_student(student)
+        submission = gb.update_or_create_submission(settings.lesson, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.cell.cell_type == "code" or grade.auto_score is not None:
+                    grade.auto_score = 0
+                    grade.needs_manual_grade = grade.manual_score is not None
+        gb.db.commit()
+    shutil.rmtree(settings.root / "autograded" / student / settings.lesson, ignore_errors=True)
+
+
+def _pick_notebook(folder, name, spec_ids):
+    """The submitted file to grade as name.ipynb: itself, or the one renamed copy of it."""
+    path = folder / f"{name}.ipynb"
+    if path.exists():
+        return path, None
+    others = sorted(p for p in folder.glob("*.ipynb"))
+    if len(others) > 1:  # several candidates: take the one holding this notebook's cells
+        others = [p for p in others if any(f'"{gid}"' in p.read_text(errors="replace") for gid in spec_ids)]
+    if len(others) == 1:
+        return others[0], f"graded {others[0].name} as {name}.ipynb (renamed)"
+    return None, None
+
+
+def _load(path):
+    """(notebook, None) or (None, why it cannot be graded)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
+    except UnicodeDecodeError:
+        return None, f"{path.name} is not a text file"
+    except json.JSONDecodeError as err:
+        return None, f"{path.name} is not valid JSON ({err.msg}, line {err.lineno} column {err.colno})"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as err:  # nbformat raises several kinds for a malformed notebook
+        return None, f"{path.name} is not a valid notebook ({str(err).splitlines()[0][:200]})"
+    return nb, None
+
+
+def stage(settings, specs, student, staging, result):
+    """Copy, check, repair and scan a submission into staging/<student>/<lesson>/; True if gradable."""
+    folder = settings.root / "submitted" / student / settings.lesson
+    if not folder.is_dir():
+        result.fail("missing_notebook", f"nothing collected in submitted/{student}/{settings.lesson}/")
+        return False
+    target = staging / student / settings.lesson
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.ipynb"))
+    gradable = 0
+    for name, spec in specs.items():
+        path, renamed = _pick_notebook(folder, name, spec.cells)
+        if path is None:
+            result.fail("missing_notebook", f"no {name}.ipynb in submitted/{student}/{settings.lesson}/")
+            continue
+        if renamed:
+            result.repairs.append(renamed)
+        nb, problem = _load(path)
+        if nb is None:
+            result.fail("invalid_notebook", problem)
+            continue
+        result.repairs += repair(nb, spec)
+        result.flags += [f"{cell} line {line}: {msg}" for cell, line, msg in scan_notebook(nb, spec.test_ids)]
+        nbformat.write(nb, target / f"{name}.ipynb")
+        gradable += 1
+    if any(r.startswith("metadata of") for r in result.repairs):
+        result.fail("tampered_metadata", "nbgrader metadata was changed; restored from the gradebook and graded")
+    return gradable == len(specs)
+
+
+def read_outcome(settings, specs, result, code, text, limit):
+    """Set the status from nbgrader's exit, its log and the graded notebooks; True if it graded them."""
+    if code is None:
+        result.fail("timed_out", f"grading was stopped after {limit} s")
+        return False
+    graded = settings.root / "autograded" / result.student / settings.lesson
+    missing = [name for name in specs if not (graded / f"{name}.ipynb").exists()]
+    if code != 0 or missing:
+        for needle, status, reason in _LOG_PATTERNS:
+            line = next((ln for ln in text.splitlines() if needle in ln), None)
+            if line:
+                result.fail(status, reason or line.split("grading: ", 1)[-1])
+                return False
+        errors = [ln.strip() for ln in text.splitlines() if "Error" in ln or "error" in ln]
+        result.fail("failed", f"nbgrader failed (exit {code}): {errors[-1][:200] if errors else 'no message'}")
+        return False
+    for name, spec in specs.items():
+        nb = nbformat.read(graded / f"{name}.ipynb", as_version=4)
+        raised = []  # errors outside the test cells explain a low score: an import that failed ...
+        for cell in nb.cells:
+            label = cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id")
+            for out in cell.get("outputs", []):
+                if out.get("ename") == "CellTimeoutError":
+                    result.fail("timed_out", f"cell {label} ran over {settings.timeout} s and was interrupted")
+                elif out.get("ename") == "MemoryError":
+                    result.reasons.append(f"cell {label} ran out of memory (limit {settings.memory_mb} MB)")
+                elif out.get("output_type") == "error" and label not in spec.test_ids \
+                        and out.get("ename") not in ("NotImplementedError", "KeyboardInterrupt"):
+                    raised.append(f"cell {label} raised {out.get('ename')}: {out.get('evalue', '')[:120]}")
+        result.reasons += raised[:3]
+    return True
+
+
+def grade_one(settings, specs, student):
+    """Grade one student's submission in a fresh nbgrader process; never raises for a bad submission."""
+    result = Result(student)
+    started = time.monotonic()
+    graded = False
+    with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
+        staging = Path(tmp) / "submitted"
+        if stage(settings, specs, student, staging, result):
+            cells = sum(len(s.cells) for s in specs.values())
+            limit = settings.timeout * (cells + 2) + 60  # every cell timing out, plus start-up
+            code, text = nbgrader_forked(
+                settings, "autograde", settings.lesson, "--student", student, "--force",
+                f"--CourseDirectory.submitted_directory={staging}",
+                f"--Execute.timeout={settings.timeout}",
+                f"--SandboxedKernelManager.memory_mb={settings.memory_mb}",
+                f"--SandboxedKernelManager.cpu_seconds={limit}",
+                timeout=limit, log=settings.logs / f"{student}.log")
+            graded = read_outcome(settings, specs, result, code, text, limit)
+    if not graded:
+        zero_scores(settings, student)
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
+
+
+def grade_lesson(settings, only=None, progress=print):
+    """Grade the lesson for every student (or only the given ones); return their Results."""
+    if ensure_registered(settings):
+        progress(f"registered {settings.lesson} in {settings.root / 'gradebook.db'}")
+    specs = read_spec(settings.db_url, settings.lesson)
+    preload()
+    results = []
+    for student in only or students(settings):
+        result = grade_one(settings, specs, student)
+        results.append(result)
+        progress(f"  {student:<24} {result.status:<18} {result.seconds:6.1f} s"
+                 + (f"  ({'; '.join(result.reasons)})" if result.reasons else ""))
+    return results
+
+
+def save_record(settings, results):
+    """Merge the results into grades/<lesson>.json (statuses survive a later --report)."""
+    path = settings.root / "grades" / f"{settings.lesson}.json"
+    record = json.loads(path.read_text()) if path.exists() else {}
+    for r in results:
+        record[r.student] = {k: v for k, v in asdict(r).items() if k not in ("student", "seconds")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return record
