@@ -7,6 +7,7 @@ to its inputs. Every number comes from the caller (in the lessons: the
 learner's own backward functions); this module only shows them, and flags a
 downstream gradient that is not upstream × local.
 """
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,12 +17,11 @@ from .graph import _unknown
 
 def _number(value, what):
     """value as a Python float; it may be nan (a learner's bug is shown, not hidden)."""
-    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
+    numeric = isinstance(value, (numbers.Real, np.ndarray, np.generic)) and not isinstance(value, (bool, np.bool_))
+    arr = np.asarray(value) if numeric else None
+    if arr is None or arr.ndim != 0 or arr.dtype.kind not in "iuf":
         raise ValueError(f"{what} must be a single number; got {value!r}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a single number; got {value!r}") from None
+    return float(arr)
 
 
 @dataclass(frozen=True)
