@@ -81,6 +81,7 @@ class PerceptronView:
         self.normal = ax.quiver([0.0], [0.0], [0.0], [0.0], angles="xy", scale_units="xy", scale=1,
                                 color="k", width=0.008, zorder=5)
         ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
+        ax.locator_params(nbins=5)  # a square panel: fewer ticks keep their labels apart
         self.x = self.t = None
 
     def set_data(self, x, t):
