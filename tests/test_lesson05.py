@@ -145,7 +145,7 @@ def test_sigmoid_losses_and_the_numbers_quoted():
     a = sigmoid_forward(z)[0]
     mse, ce = 2 * (a - t) * a * (1 - a), a - t
     ones = np.ones_like(z)
-    check_gradient(lambda z_: (sigmoid_forward(z_)[0] - t) ** 2, z.copy(), mse, "MSE dC/dz", dout=ones)
+    check_gradient(lambda z_: (sigmoid_forward(z_)[0] - t) ** 2, z.copy(), mse, "MSE dE/dz", dout=ones)
     check_gradient(lambda z_: -np.log(sigmoid_forward(z_)[0]), z.copy(), ce, "CE dL/dz", dout=ones)
     assert np.all(np.abs(ce) >= np.abs(mse) * 0.999)   # cross-entropy's gradient is never the smaller one
     a10 = sigmoid_forward(np.array(-10.0))[0]
