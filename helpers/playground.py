@@ -125,14 +125,14 @@ class PlaygroundView:
         if w.shape != (2,):
             raise ValueError(f"boundary weights must be 2 numbers (two hidden units); got shape {w.shape}")
         (x0, x1), (y0, y1) = self.ax_hidden.get_xlim(), self.ax_hidden.get_ylim()
-        if abs(w[1]) >= abs(w[0]):  # solve for h2 across the panel's width
+        if not w.any():             # w = 0: the output ignores the hidden units, no line
+            xs = ys = np.array([])
+        elif abs(w[1]) >= abs(w[0]):  # solve for h2 across the panel's width
             xs = np.array([x0, x1])
             ys = -(w[0] * xs + b) / w[1]
-        elif w[0] != 0:             # nearly vertical: solve for h1 along the panel's height
+        else:                       # nearly vertical: solve for h1 along the panel's height
             ys = np.array([y0, y1])
             xs = -(w[1] * ys + b) / w[0]
-        else:                       # w = 0: no line
-            xs = ys = np.array([])
         self.boundary.set_data(xs, ys)
 
     def _draw_losses(self, losses):

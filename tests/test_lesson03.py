@@ -1,0 +1,233 @@
+"""Lesson 3: the playground explorer driven headless, and unit tests of helpers.playground.
+
+The solution notebook runs in-process; its playground is then moved through its controls and
+buttons, and every panel must show what the mathematics says: the image is the network's output
+on the grid, the hidden panel the hidden activations, the loss curve the losses of the steps taken.
+"""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from course_tools import SOLUTIONS, run_notebook  # noqa: E402
+from helpers.playground import PlaygroundView  # noqa: E402
+
+NOTEBOOK = SOLUTIONS / "03_mlp_xor" / "mlp_xor.ipynb"
+ACT = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
+DACT = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a ** 2, "relu": lambda a: (a > 0) * 1.0}
+
+
+def hidden_of(x, p, activation):
+    return ACT[activation](x @ p["W1"] + p["b1"])
+
+
+def output_of(x, p, activation):
+    return ACT["sigmoid"](hidden_of(x, p, activation) @ p["W2"] + p["b2"])
+
+
+def loss_and_grads(x, t, p, activation):
+    """Mean squared error over the batch and its gradients, written out independently of the notebook."""
+    h = hidden_of(x, p, activation)
+    y = ACT["sigmoid"](h @ p["W2"] + p["b2"])
+    dz2 = 2 * (y - t) / len(x) * y * (1 - y)
+    dz1 = dz2 @ p["W2"].T * DACT[activation](h)
+    return np.mean(np.sum((y - t) ** 2, axis=1)), {"W1": x.T @ dz1, "b1": dz1.sum(0), "W2": h.T @ dz2, "b2": dz2.sum(0)}
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """The notebook's namespace and its playground (the only Explorer it builds)."""
+    (playground,) = run_notebook(NOTEBOOK)
+    return playground._update.__globals__, playground
+
+
+def current(ns, playground):
+    values = playground.values()
+    x, t = ns["DATASETS"][values["dataset"]]
+    return values, x, t[:, None], ns["net"]["params"], ns["net"]["losses"]
+
+
+def assert_panels_show_the_network(ns, playground):
+    values, x, t, p, losses = current(ns, playground)
+    view = ns["view"]
+    assert playground.status.value == "", playground.status.value
+    y_grid = output_of(view.grid_points, p, values["activation"])
+    np.testing.assert_allclose(view.regions.get_array(), y_grid.reshape(view.resolution, view.resolution), atol=1e-12)
+    np.testing.assert_allclose(view.points.get_offsets(), x)
+    h = hidden_of(x, p, values["activation"])
+    np.testing.assert_allclose(view.hidden.get_offsets(), h[:, :2] if h.shape[1] > 1 else np.c_[h, 0 * h], atol=1e-12)
+    xs, ys = view.loss.get_data()
+    np.testing.assert_allclose(ys, losses)
+    np.testing.assert_array_equal(xs, np.arange(1, len(losses) + 1))
+    lo, hi = view.grid_points.min(axis=0), view.grid_points.max(axis=0)
+    assert np.all(lo < x.min(axis=0)) and np.all(hi > x.max(axis=0)), "the grid must cover the data"
+
+
+def test_playground_starts_untrained_on_xor(lab):
+    ns, playground = lab
+    values, x, t, p, losses = current(ns, playground)
+    assert values["dataset"] == "xor" and losses == []
+    start = ns["init_params"](2, values["hidden"], 1, values["seed"])
+    for k in start:
+        np.testing.assert_array_equal(p[k], start[k])
+    assert_panels_show_the_network(ns, playground)
+
+
+def test_step_takes_one_gradient_step(lab):
+    ns, playground = lab
+    playground.buttons["reset"].click()
+    values, x, t, before, losses = current(ns, playground)
+    loss, grads = loss_and_grads(x, t, before, values["activation"])
+    playground.buttons["step"].click()
+    _, _, _, after, losses = current(ns, playground)
+    assert len(losses) == 1 and losses[0] == pytest.approx(loss, rel=1e-12)
+    for k in before:
+        np.testing.assert_allclose(after[k], before[k] - values["lr"] * grads[k], rtol=1e-10, atol=1e-14)
+    assert_panels_show_the_network(ns, playground)
+
+
+def test_start_trains_xor_and_the_loss_falls(lab):
+    ns, playground = lab
+    playground.buttons["reset"].click()
+    playground.buttons["start"].click()
+    values, x, t, p, losses = current(ns, playground)
+    assert len(losses) == 1000
+    assert losses[-1] < 0.25 * losses[0], f"loss went from {losses[0]:.4f} to {losses[-1]:.4f}"
+    assert np.mean((output_of(x, p, values["activation"]) > 0.5) == (t == 1)) >= 0.9
+    assert playground.progress.value == 1.0 and playground.progress.layout.visibility == "hidden"
+    assert "accuracy" in ns["view"].fig._suptitle.get_text()
+    assert_panels_show_the_network(ns, playground)
+
+
+def test_boundary_in_hidden_space_is_the_output_units_line(lab):
+    ns, playground = lab
+    p = ns["net"]["params"]
+    assert playground.values()["hidden"] == 2
+    hs = np.column_stack(ns["view"].boundary.get_data())
+    assert len(hs) == 2
+    np.testing.assert_allclose(hs @ p["W2"][:, 0] + p["b2"][0], 0.0, atol=1e-9)
+
+
+def test_reset_returns_to_the_starting_weights(lab):
+    ns, playground = lab
+    playground.buttons["reset"].click()
+    values, _, _, p, losses = current(ns, playground)
+    assert losses == []
+    start = ns["init_params"](2, values["hidden"], 1, values["seed"])
+    for k in start:
+        np.testing.assert_array_equal(p[k], start[k])
+    assert_panels_show_the_network(ns, playground)
+
+
+def test_learning_rate_changes_keep_the_run(lab):
+    ns, playground = lab
+    playground.buttons["step"].click()
+    playground.controls["lr"].value = 0.5
+    assert len(ns["net"]["losses"]) == 1, "changing the learning rate must not restart the network"
+    assert "lr 0.5" in ns["view"].fig._suptitle.get_text()
+    values, x, t, before, _ = current(ns, playground)
+    _, grads = loss_and_grads(x, t, before, values["activation"])
+    playground.buttons["step"].click()
+    np.testing.assert_allclose(ns["net"]["params"]["W1"], before["W1"] - 0.5 * grads["W1"], rtol=1e-10)
+
+
+@pytest.mark.parametrize("setting", [{"hidden": 5}, {"activation": "tanh"}, {"dataset": "circles"},
+                                     {"seed": 7}, {"hidden": 1, "activation": "relu", "dataset": "moons"}])
+def test_other_settings_start_a_new_network(lab, setting):
+    ns, playground = lab
+    playground.buttons["step"].click()
+    for name, value in setting.items():
+        playground.controls[name].value = value
+    values, x, t, p, losses = current(ns, playground)
+    assert losses == []
+    assert p["W1"].shape == (2, values["hidden"])
+    start = ns["init_params"](2, values["hidden"], 1, values["seed"])
+    np.testing.assert_array_equal(p["W1"], start["W1"])
+    assert_panels_show_the_network(ns, playground)
+    if values["hidden"] != 2:
+        assert len(ns["view"].boundary.get_data()[0]) == 0, "the hidden-space line is drawn for 2 hidden units only"
+    playground.buttons["step"].click()
+    assert_panels_show_the_network(ns, playground)
+
+
+def test_a_diverging_run_does_not_break_the_picture(lab):
+    ns, playground = lab
+    for name, value in {"dataset": "moons", "hidden": 8, "activation": "relu", "lr": 10.0}.items():
+        playground.controls[name].value = value
+    playground.buttons["start"].click()
+    assert playground.status.value == ""
+    assert len(ns["net"]["losses"]) == 1000
+
+
+# --- helpers.playground -------------------------------------------------------------
+
+def test_grid_covers_the_data_in_image_order():
+    view = PlaygroundView(resolution=5)
+    x = np.array([[0.0, -1.0], [2.0, 3.0]])
+    g = view.grid(x, margin=0.5)
+    assert g.shape == (25, 2)
+    np.testing.assert_allclose(g[0], [-0.5, -1.5])
+    np.testing.assert_allclose(g[-1], [2.5, 3.5])
+    np.testing.assert_allclose(g[1] - g[0], [0.75, 0.0])        # along a row, x1 grows
+    np.testing.assert_allclose(g[5] - g[0], [0.0, 1.25])        # the next row is higher (origin="lower")
+    assert view.regions.get_extent() == [-0.5, 2.5, -1.5, 3.5]
+
+
+def test_update_sets_every_artist():
+    view = PlaygroundView(resolution=4)
+    x = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.2]])
+    g = view.grid(x)
+    y_grid = g[:, :1] / 10
+    h = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]])
+    view.update(x, [0, 1, 1], y_grid, h, [0.3, 0.2, 0.1], boundary=([1.0, 2.0], -1.0), title="hello")
+    np.testing.assert_allclose(view.regions.get_array(), y_grid.reshape(4, 4))
+    np.testing.assert_allclose(view.points.get_offsets(), x)
+    np.testing.assert_allclose(view.points.get_array(), [0, 1, 1])
+    np.testing.assert_allclose(view.hidden.get_offsets(), h[:, :2])
+    np.testing.assert_allclose(view.loss.get_data()[1], [0.3, 0.2, 0.1])
+    bx, by = view.boundary.get_data()
+    np.testing.assert_allclose(np.asarray(bx) + 2 * np.asarray(by) - 1, 0, atol=1e-12)
+    assert view.fig._suptitle.get_text() == "hello"
+
+
+def test_update_handles_one_hidden_unit_vertical_lines_and_nan_losses():
+    view = PlaygroundView(resolution=3)
+    x = np.array([[0.0, 0.0], [1.0, 1.0]])
+    view.grid(x)
+    view.update(x, [0, 1], np.full(9, 0.5), np.array([[0.2], [0.9]]), [0.5, np.nan, np.inf])
+    np.testing.assert_allclose(view.hidden.get_offsets(), [[0.2, 0.0], [0.9, 0.0]])
+    assert len(view.boundary.get_data()[0]) == 0
+    h = np.array([[0.2, 0.3], [0.9, 0.8]])
+    view.update(x, [0, 1], np.full(9, 0.5), h, [], boundary=(np.array([[2.0], [0.0]]), np.array([-1.0])))
+    bx, _ = view.boundary.get_data()
+    np.testing.assert_allclose(bx, [0.5, 0.5])                  # 2 h1 - 1 = 0: the vertical line h1 = 0.5
+    view.update(x, [0, 1], np.full(9, 0.5), h, [], boundary=([0.0, 0.0], 1.0))
+    assert len(view.boundary.get_data()[0]) == 0                # no line for zero weights
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda v: v.update(np.zeros((2, 3)), [0, 1], np.zeros(9), np.zeros((2, 2)), []), "(2, 3)"),
+    (lambda v: v.update(np.zeros((2, 2)), [0, 1, 1], np.zeros(9), np.zeros((2, 2)), []), "t (3,)"),
+    (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(8), np.zeros((2, 2)), []), "(8,)"),
+    (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(9), np.zeros((3, 2)), []), "h (3, 2)"),
+    (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(9), np.zeros((2, 3)), [], boundary=(np.ones(3), 0)), "(3,)"),
+    (lambda v: v.grid(np.zeros(4)), "(4,)"),
+])
+def test_bad_shapes_are_named(call, words):
+    view = PlaygroundView(resolution=3)
+    view.grid(np.array([[0.0, 0.0], [1.0, 1.0]]))
+    with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        call(view)
+
+
+def test_update_before_grid_says_so():
+    with pytest.raises(ValueError, match="grid"):
+        PlaygroundView(resolution=3).update(np.zeros((2, 2)), [0, 1], np.zeros(9), np.zeros((2, 2)), [])
+
+
+def test_resolution_must_be_an_int():
+    for bad in [1, 2.5, True, "10"]:
+        with pytest.raises(ValueError, match="resolution"):
+            PlaygroundView(resolution=bad)
