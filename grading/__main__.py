@@ -6,7 +6,9 @@ import sys
 import time
 from pathlib import Path
 
-from .feedback import find_leaks, secret_lines
+import nbformat
+
+from .feedback import BEGIN, find_leaks, secret_lines
 from .repair import read_spec
 from .report import rows, summary, write_csv
 from .run import Settings, ensure_registered, grade_lesson, nbgrader, nbgrader_env, save_record
@@ -27,14 +29,24 @@ def parse(argv):
     return p.parse_args(argv)
 
 
+def own_code(settings, student, notebook):
+    """The sources of a student's graded notebook outside the test cells (what they wrote or were given)."""
+    path = settings.root / "autograded" / student / settings.lesson / f"{notebook}.ipynb"
+    if not path.exists():
+        return []
+    return [c.source for c in nbformat.read(path, as_version=4).cells if BEGIN not in c.source]
+
+
 def feedback(settings, specs):
     """Generate feedback with nbgrader (configured to hide hidden tests), then verify every page."""
     code, text = nbgrader(settings, "generate_feedback", settings.lesson, "--force",
                           log=settings.logs / "feedback.log")
-    secrets = secret_lines(cell.source for nb in specs.values() for cell in nb.cells.values())
+    tests = [cell.source for nb in specs.values() for cell in nb.cells.values()]
     pages = sorted((settings.root / "feedback").glob(f"*/{settings.lesson}/*.html"))
     leaking = []
     for page in pages:
+        student = page.relative_to(settings.root / "feedback").parts[0]
+        secrets = secret_lines(tests, known=own_code(settings, student, page.stem))
         if find_leaks(page.read_text(encoding="utf-8"), secrets):
             page.unlink()  # never hand out a page that shows the hidden tests
             leaking.append(page)

@@ -13,9 +13,10 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-MIN_LINE = 12  # shorter lines ("dx, dy = ...") also occur in visible code and prove nothing
+MIN_LINE = 12  # letters and digits; shorter lines ("dxdyout") prove nothing
 _TAG = re.compile(r"<[^>]+>")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 
 
 def split_hidden(source):
@@ -40,19 +41,30 @@ def without_hidden(source):
     return "\n".join(line for line in split_hidden(source)[0].split("\n") if not line.strip().startswith("# (hidden tests ran"))
 
 
-def secret_lines(sources):
-    """Hidden-test lines worth searching for: long enough, and not also in some visible code."""
-    hidden, visible = set(), set()
+def squash(text):
+    """Letters and digits only: a line still matches after repr() escaping, HTML highlighting or re-wrapping."""
+    return _NOT_ALNUM.sub("", text)
+
+
+def secret_lines(sources, known=()):
+    """Squashed hidden-test lines worth searching for: long enough, and in no visible code.
+
+    sources: cells that may hold hidden regions; known: more code the reader sees anyway
+    (a student's own cells: a line they wrote themselves reveals nothing to them).
+    """
+    hidden, visible = set(), [squash(text) for text in known]
     for source in sources:
         shown, lines = split_hidden(source)
-        hidden.update(line.strip() for line in lines)
-        visible.update(line.strip() for line in shown.split("\n"))
-    return {line for line in hidden - visible if len(line) >= MIN_LINE}
+        hidden.update(squash(line) for line in lines)
+        visible.append(squash(shown))
+    seen = "\n".join(visible)
+    return {line for line in hidden if len(line) >= MIN_LINE and line not in seen}
 
 
 def quotes(text, lines):
-    """True when text contains one of the secret lines."""
-    return any(line in text for line in lines)
+    """True when text contains one of the (squashed) secret lines."""
+    flat = squash(text)
+    return any(line in flat for line in lines)
 
 
 def _output_text(output):
@@ -65,7 +77,8 @@ class HideHiddenTests(NbGraderPreprocessor):
     """Remove hidden tests, and every trace of them in outputs, from a notebook before feedback."""
 
     def preprocess(self, nb, resources):
-        secrets = secret_lines(cell.source for cell in nb.cells)
+        secrets = secret_lines([cell.source for cell in nb.cells if BEGIN in cell.source],
+                               known=[cell.source for cell in nb.cells if BEGIN not in cell.source])
         for cell in nb.cells:
             had_hidden = BEGIN in cell.source
             cell.source = split_hidden(cell.source)[0]
@@ -85,5 +98,5 @@ class HideHiddenTests(NbGraderPreprocessor):
 
 def find_leaks(page, lines):
     """The secret lines that a feedback page (HTML) shows, tags and escapes removed."""
-    text = html.unescape(_TAG.sub("", page))
-    return sorted(line for line in lines if line in text)
+    flat = squash(html.unescape(_TAG.sub("", page)))
+    return sorted(line for line in lines if line in flat)
