@@ -133,22 +133,38 @@ def explorer():
     return ex, view, ex._update.__globals__
 
 
-def set_state(ex, data, w, fresh=False):
-    """Select a data set and weights w = (b, w1, w2); fresh: reselect it, so "step" starts at its first point."""
+def set_state(ex, ns, data, w, fresh=False):
+    """Select a data set and drag the sliders to w = (b, w1, w2); fresh: reselect the data, so "step" starts
+    at its first point."""
     if fresh:
         ex.controls["data"].value = next(name for name in ex.controls["data"].options if name != data)
     ex.controls["data"].value = data
+    ns["state"]["w"] = None  # what a dragged slider does: the sliders' values count, not the last update's
     ex.controls["b"].value, ex.controls["w1"].value, ex.controls["w2"].value = w
 
 
-def weights(ex):
-    return np.array([ex.controls[k].value for k in ("b", "w1", "w2")])
+def shown_weights(ex, ns):
+    """The weights on show: the exact ones of the last step/train, which the sliders show rounded to their step."""
+    sliders_w = np.array([ex.controls[k].value for k in ("b", "w1", "w2")])
+    exact = ns["state"]["w"]
+    if exact is None:
+        return sliders_w
+    assert np.all(np.abs(sliders_w - exact) <= ns["STEP"] / 2 + 1e-9), "the sliders show the exact weights, rounded"
+    return exact
+
+
+def assert_drawn(view, w):
+    """The view shows weights w: its line is z = 0 and its rings are on exactly the points w gets wrong."""
+    xs, ys = (np.asarray(v) for v in view.line.get_data())
+    assert np.allclose(w[0] + w[1] * xs + w[2] * ys, 0.0, atol=1e-9), "the line drawn is not z = 0 for w"
+    wrong = view.x[predict_ref(w, view.x) != view.t]
+    assert np.array_equal(view.wrong.get_offsets(), wrong.reshape(-1, 2))
 
 
 @pytest.mark.parametrize("w", [(0.5, 1.0, -0.5), (-1.0, 2.0, 1.5), (0.25, -2.5, 0.75), (1.2, 0.4, -3.0)])
 def test_line_has_slope_and_intercept_of_the_weights(explorer, w):
-    ex, view, _ = explorer
-    set_state(ex, "blobs", w)
+    ex, view, ns = explorer
+    set_state(ex, ns, "blobs", w)
     xs, ys = view.line.get_data()
     slope = (ys[1] - ys[0]) / (xs[1] - xs[0])
     assert slope == pytest.approx(-w[1] / w[2])
@@ -161,7 +177,7 @@ def test_line_has_slope_and_intercept_of_the_weights(explorer, w):
                                      ("NAND", (0.0, 0.0, 0.0))])
 def test_rings_mark_exactly_the_misclassified_points(explorer, data, w):
     ex, view, ns = explorer
-    set_state(ex, data, w)
+    set_state(ex, ns, data, w)
     x, t = ns["DATASETS"][data]
     assert np.array_equal(view.x, x) and np.array_equal(view.t, t), "the view shows the chosen data set"
     wrong = x[predict_ref(np.array(w), x) != t]
@@ -170,14 +186,14 @@ def test_rings_mark_exactly_the_misclassified_points(explorer, data, w):
     assert f"{len(wrong)} of {len(t)} misclassified" in view.ax.get_title()
 
 
-def test_step_applies_exactly_one_perceptron_update(explorer):
-    ex, _, ns = explorer
-    x, t = ns["DATASETS"]["AND"]
-    lr = ns["LR"]
-    set_state(ex, "AND", (0.5, 1.0, -0.5), fresh=True)
+@pytest.mark.parametrize("data", ["AND", "blobs"])
+def test_step_applies_exactly_one_perceptron_update(explorer, data):
+    ex, view, ns = explorer
+    x, t = ns["DATASETS"][data]
+    set_state(ex, ns, data, (0.5, 1.0, -0.5), fresh=True)
     done_from, steps = 0, 0
     for _ in range(6):
-        w = weights(ex)
+        w = shown_weights(ex, ns)
         wrong = np.flatnonzero(predict_ref(w, x) != t)
         if wrong.size == 0:
             break
@@ -186,18 +202,38 @@ def test_step_applies_exactly_one_perceptron_update(explorer):
         ex.buttons["step"].click()
         assert ex.status.value == ""
         assert ex.renders == renders + 1, "one click, one redraw"
-        expected = update_ref(w, x[k], t[k], lr)
+        expected = update_ref(w, x[k], t[k], ns["LR"])
         assert np.abs(expected).max() <= 3, "this walk stays inside the sliders' range"
-        assert np.allclose(weights(ex), expected), f"step should update on sample {k} only"
+        assert np.allclose(shown_weights(ex, ns), expected), f"step should update on sample {k} only"
+        assert_drawn(view, expected)
         done_from, steps = k + 1, steps + 1
     assert steps >= 3, "the walk should have gone through several mistakes"
 
 
 def test_step_on_separated_data_changes_nothing(explorer):
-    ex, _, _ = explorer
-    set_state(ex, "AND", (-1.5, 1.0, 1.0))
+    ex, view, ns = explorer
+    set_state(ex, ns, "AND", (-1.5, 1.0, 1.0))
     ex.buttons["step"].click()
-    assert np.allclose(weights(ex), (-1.5, 1.0, 1.0)) and ex.status.value == ""
+    assert np.allclose(shown_weights(ex, ns), (-1.5, 1.0, 1.0)) and ex.status.value == ""
+
+
+def test_exact_weights_survive_the_browser_snapping_the_sliders(explorer):
+    """A browser snaps each slider to min + k * step and sends that back; the line must stay the exact one,
+    until a slider is really moved."""
+    ex, view, ns = explorer
+    set_state(ex, ns, "blobs", (2.0, -1.0, 0.5), fresh=True)
+    ex.buttons["train"].click()
+    exact = shown_weights(ex, ns).copy()
+    assert not np.allclose(exact / ns["STEP"], np.round(exact / ns["STEP"])), "trained weights off the grid"
+    for name in ("b", "w1", "w2"):
+        control = ex.controls[name]
+        control.value = control.min + round((control.value - control.min) / control.step) * control.step
+    assert np.array_equal(shown_weights(ex, ns), exact)
+    assert_drawn(view, exact)
+    ex.controls["w1"].value += ex.controls["w1"].step                # a real move of one slider
+    moved = np.array([ex.controls[k].value for k in ("b", "w1", "w2")])
+    assert ns["state"]["w"] is None
+    assert_drawn(view, moved)
 
 
 @pytest.mark.parametrize("data, start", [("AND", (0.5, 1.0, -0.5)), ("blobs", (2.0, -1.0, 0.5)),
@@ -205,14 +241,15 @@ def test_step_on_separated_data_changes_nothing(explorer):
 def test_train_runs_the_perceptron_to_convergence(explorer, data, start):
     ex, view, ns = explorer
     x, t = ns["DATASETS"][data]
-    set_state(ex, data, start)
+    set_state(ex, ns, data, start)
     ex.buttons["train"].click()
     w_ref, mistakes = train_ref(x, t, np.array(start), ns["LR"], ns["MAX_EPOCHS"])
     assert mistakes[-1] == 0
-    w = weights(ex)
+    w = shown_weights(ex, ns)
     scale = max(1.0, np.abs(w_ref).max() / 3)                       # scaled down to fit the sliders
-    assert np.allclose(w, w_ref / scale), "the sliders show the trained weights"
+    assert np.allclose(w, w_ref / scale), "the explorer shows the trained weights"
     assert np.array_equal(predict_ref(w, x), predict_ref(w_ref, x)), "scaling kept every prediction"
+    assert_drawn(view, w)
     epochs, counts = ns["epochs_line"].get_data()
     assert list(epochs) == list(range(1, len(mistakes) + 1)) and list(counts) == mistakes
     assert len(view.wrong.get_offsets()) == 0
@@ -221,7 +258,7 @@ def test_train_runs_the_perceptron_to_convergence(explorer, data, start):
 
 def test_train_stops_at_the_epoch_limit_on_xor(explorer):
     ex, view, ns = explorer
-    set_state(ex, "XOR", (0.5, 1.0, -0.5))
+    set_state(ex, ns, "XOR", (0.5, 1.0, -0.5))
     ex.buttons["train"].click()
     epochs, counts = ns["epochs_line"].get_data()
     assert len(epochs) == ns["MAX_EPOCHS"] and min(counts) > 0
