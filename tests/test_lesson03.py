@@ -36,11 +36,26 @@ def loss_and_grads(x, t, p, activation):
     return np.mean(np.sum((y - t) ** 2, axis=1)), {"W1": x.T @ dz1, "b1": dz1.sum(0), "W2": h.T @ dz2, "b2": dz2.sum(0)}
 
 
+DEFAULTS = {"dataset": "xor", "hidden": 2, "activation": "sigmoid", "lr": 4.0, "seed": 0}
+
+
 @pytest.fixture(scope="module")
-def lab():
-    """The notebook's namespace and its playground (the only Explorer it builds)."""
+def notebook():
+    """The notebook's namespace and its playground (the only Explorer it builds), as first shown."""
     (playground,) = run_notebook(NOTEBOOK)
-    return playground._update.__globals__, playground
+    ns = playground._update.__globals__
+    first = {"values": playground.values(), "losses": list(ns["net"]["losses"]), "W1": ns["net"]["params"]["W1"].copy()}
+    return ns, playground, first
+
+
+@pytest.fixture
+def lab(notebook):
+    """The playground back at its default settings and starting weights (tests may run in any order)."""
+    ns, playground, _ = notebook
+    for name, value in DEFAULTS.items():
+        playground.controls[name].value = value
+    playground.buttons["reset"].click()
+    return ns, playground
 
 
 def current(ns, playground):
@@ -65,14 +80,22 @@ def assert_panels_show_the_network(ns, playground):
     assert np.all(lo < x.min(axis=0)) and np.all(hi > x.max(axis=0)), "the grid must cover the data"
 
 
-def test_playground_starts_untrained_on_xor(lab):
-    ns, playground = lab
-    values, x, t, p, losses = current(ns, playground)
-    assert values["dataset"] == "xor" and losses == []
+def assert_at_start(ns, playground):
+    """No epochs yet, and the weights are init_params for the current settings."""
+    values, _, _, p, losses = current(ns, playground)
+    assert losses == []
     start = ns["init_params"](2, values["hidden"], 1, values["seed"])
     for k in start:
         np.testing.assert_array_equal(p[k], start[k])
     assert_panels_show_the_network(ns, playground)
+
+
+def test_playground_starts_untrained_on_xor(notebook, lab):
+    first = notebook[2]
+    assert first["values"] == DEFAULTS, "the notebook's text describes these defaults"
+    assert first["losses"] == []
+    np.testing.assert_array_equal(first["W1"], notebook[0]["init_params"](2, 2, 1, 0)["W1"])
+    assert_at_start(*lab)
 
 
 def test_step_takes_one_gradient_step(lab):
@@ -103,6 +126,8 @@ def test_start_trains_xor_and_the_loss_falls(lab):
 
 def test_boundary_in_hidden_space_is_the_output_units_line(lab):
     ns, playground = lab
+    for _ in range(3):
+        playground.buttons["step"].click()
     p = ns["net"]["params"]
     assert playground.values()["hidden"] == 2
     hs = np.column_stack(ns["view"].boundary.get_data())
@@ -113,12 +138,7 @@ def test_boundary_in_hidden_space_is_the_output_units_line(lab):
 def test_reset_returns_to_the_starting_weights(lab):
     ns, playground = lab
     playground.buttons["reset"].click()
-    values, _, _, p, losses = current(ns, playground)
-    assert losses == []
-    start = ns["init_params"](2, values["hidden"], 1, values["seed"])
-    for k in start:
-        np.testing.assert_array_equal(p[k], start[k])
-    assert_panels_show_the_network(ns, playground)
+    assert_at_start(ns, playground)
 
 
 def test_learning_rate_changes_keep_the_run(lab):
@@ -140,16 +160,28 @@ def test_other_settings_start_a_new_network(lab, setting):
     playground.buttons["step"].click()
     for name, value in setting.items():
         playground.controls[name].value = value
-    values, x, t, p, losses = current(ns, playground)
-    assert losses == []
-    assert p["W1"].shape == (2, values["hidden"])
-    start = ns["init_params"](2, values["hidden"], 1, values["seed"])
-    np.testing.assert_array_equal(p["W1"], start["W1"])
-    assert_panels_show_the_network(ns, playground)
+    assert_at_start(ns, playground)
+    values = playground.values()
+    assert ns["net"]["params"]["W1"].shape == (2, values["hidden"])
     if values["hidden"] != 2:
         assert len(ns["view"].boundary.get_data()[0]) == 0, "the hidden-space line is drawn for 2 hidden units only"
     playground.buttons["step"].click()
     assert_panels_show_the_network(ns, playground)
+
+
+@pytest.mark.parametrize("seed", [6, 13, 18])
+def test_the_seeds_the_notebook_calls_stuck_are_stuck(lab, seed):
+    """The notebook tells the learner that these seeds get a 2-2-1 network stuck on the playground's XOR."""
+    ns, playground = lab
+    settings = {"dataset": "xor", "activation": "sigmoid", "lr": 4.0, "seed": seed}
+    for hidden, stuck in [(2, True), (4, False)]:
+        for name, value in {**settings, "hidden": hidden}.items():
+            playground.controls[name].value = value
+        playground.buttons["reset"].click()
+        playground.buttons["start"].click()
+        _, x, t, p, _ = current(ns, playground)
+        accuracy = np.mean((output_of(x, p, "sigmoid") > 0.5) == (t == 1))
+        assert (accuracy < 0.9) == stuck, f"seed {seed}, {hidden} hidden units: accuracy {accuracy:.0%} after 1000 epochs"
 
 
 def test_a_diverging_run_does_not_break_the_picture(lab):
