@@ -2,15 +2,46 @@
 
 The figure is rendered to PNG into an ipywidgets.Image rather than shown with
 pyplot, so it works the same in every frontend and can be tested without a kernel.
+
+Rendering is incremental, so a slider feels immediate: the layout is computed once, and
+the artists that `update` leaves alone are drawn once into a cached background; each
+change then redraws only what changed (and whatever lies above it in its Axes).
 """
 import html
+import math
 import numbers
 from io import BytesIO
+from operator import attrgetter
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.spines import Spine
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+from PIL import Image
+
+
+def _default_step(lo, hi, value):
+    """The largest of 1, 2, 5 x 10^k not above (hi - lo) / 100 whose grid from lo holds value.
+
+    A slider snaps its value to lo + k * step in the browser, so a value off that grid would be
+    shown (and sent back) changed; (hi - lo) / 100 itself, e.g. 0.08, rarely fits 1.0.
+    """
+    span = (hi - lo) / 100
+    for exponent in range(math.floor(math.log10(span)), math.floor(math.log10(span)) - 7, -1):
+        for mantissa in (5, 2, 1):
+            step = mantissa * 10.0 ** exponent
+            if step <= span * (1 + 1e-9):
+                k = (value - lo) / step
+                if abs(k - round(k)) < 1e-6:
+                    return step
+    return span
 
 
 def sliders(**specs):
@@ -20,7 +51,8 @@ def sliders(**specs):
 
     Inputs:
     - specs: name=(min, max, value) or name=(min, max, value, step);
-      step defaults to (max - min) / 100
+      step defaults to the largest round step (1, 2 or 5 x 10^k) of at most
+      (max - min) / 100 that puts value on the slider's grid
 
     Returns:
     - controls: dict name -> ipywidgets.FloatSlider, in keyword order
@@ -32,11 +64,11 @@ def sliders(**specs):
             raise ValueError(f"{name} must be (min, max, value) or (min, max, value, step) "
                              f"of finite numbers; got {spec!r}")
         lo, hi, value = map(float, spec[:3])
-        step = float(spec[3]) if len(spec) == 4 else (hi - lo) / 100
         if not lo < hi:
             raise ValueError(f"{name}: min must be below max; got min {lo:g}, max {hi:g}")
         if not lo <= value <= hi:
             raise ValueError(f"{name}: value must lie in [{lo:g}, {hi:g}]; got {value:g}")
+        step = float(spec[3]) if len(spec) == 4 else _default_step(lo, hi, value)
         if step <= 0:
             raise ValueError(f"{name}: step must be positive; got {step:g}")
         controls[name] = widgets.FloatSlider(min=lo, max=hi, value=value, step=step,
@@ -87,6 +119,7 @@ class Explorer(widgets.VBox):
         if not isinstance(fig.canvas, FigureCanvasAgg):
             FigureCanvasAgg(fig)  # attaches itself as fig.canvas; PNG needs Agg
         self.fig, self.controls, self.dpi, self.renders = fig, controls, dpi, 0
+        self._painter = _Painter(fig, dpi)
         self._update, self._holding = update, False
         self.image = widgets.Image(format="png")
         self.status = widgets.HTML("")
@@ -144,8 +177,7 @@ class Explorer(widgets.VBox):
         values = self.values()
         try:
             self._update(**values)
-            buf = BytesIO()
-            self.fig.savefig(buf, format="png", dpi=self.dpi)
+            png = self._painter.png()
         except NotImplementedError as e:
             detail = f" ({e})" if str(e) else ""
             self._error("NotImplementedError: the exercise this explorer uses "
@@ -154,9 +186,171 @@ class Explorer(widgets.VBox):
         except Exception as e:  # learner code: show the error, keep the widget alive
             self._error(f"{type(e).__name__}: {e}")
             return
-        self.image.value = buf.getvalue()
+        self.image.value = png
         self.status.value = ""
         self.renders += 1
 
     def _error(self, text):
         self.status.value = f'<span style="color:#c00000">{html.escape(text)}</span>'
+
+
+class _Painter:
+    """Renders a figure to PNG again and again, redrawing only what changed since the last time.
+
+    The first render lays the figure out; then the layout stays fixed (so axes do not jump as tick
+    labels change). Later renders find the artists `update` changed (matplotlib marks them stale),
+    keep a background of everything else, and redraw the changed artists plus every artist that an
+    Axes draws after them (by zorder) and that overlaps them, so the picture is the one a full draw
+    gives. A change of axis limits, axes position or size, of the set of artists, or of anything
+    but an Axes' plain content (axis, spines, a figure-level artist) means a full draw, as does a
+    render where nothing is marked changed (data modified in place).
+    """
+
+    def __init__(self, fig, dpi):
+        self.fig, self.dpi = fig, dpi
+        self.volatile = {}       # Axes -> artists seen changing
+        self.dynamic = {}        # Axes -> artists redrawn on every render, in drawing order
+        self.background = None   # the canvas without the dynamic artists
+        self.geometry = None     # what the background depends on
+
+    def png(self):
+        canvas = self.fig.canvas
+        changed = self._changed()
+        if changed is None or self.geometry is None or self._geometry() != self.geometry:
+            self._full_draw()
+        else:
+            for ax, artists in changed.items():
+                self.volatile.setdefault(ax, set()).update(artists)
+            renderer = canvas.get_renderer()
+            wanted = {ax: self._to_redraw(ax, renderer) for ax in self.volatile}
+            if self.background is None or any(arts != self.dynamic.get(ax, []) for ax, arts in wanted.items()):
+                self._set_dynamic(wanted)
+                canvas.draw()  # the background: everything but the dynamic artists
+                self.background = canvas.copy_from_bbox(self.fig.bbox)
+            canvas.restore_region(self.background)
+            for ax in sorted(self.dynamic, key=attrgetter("zorder")):
+                for artist in self.dynamic[ax]:
+                    artist.draw(renderer)
+        self._unstale()
+        width, height = canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        out = BytesIO()
+        image.convert("RGB").save(out, format="png", compress_level=1)  # speed over a few kB
+        return out.getvalue()
+
+    def _full_draw(self):
+        """Draw everything (the first time: at the explorer's dpi, then fix the layout)."""
+        if self.geometry is None:
+            self.fig.set_dpi(self.dpi)
+        self._set_dynamic({})
+        self.fig.canvas.draw()
+        if self.geometry is None and self.fig.get_layout_engine() is not None:
+            self.fig.set_layout_engine("none")  # keep the positions just computed
+        self.background, self.geometry = None, self._geometry()
+
+    def _set_dynamic(self, dynamic):
+        for artists in self.dynamic.values():
+            for artist in artists:
+                artist.set_animated(False)
+        self.dynamic = {ax: artists for ax, artists in dynamic.items() if artists}
+        for artists in self.dynamic.values():
+            for artist in artists:
+                artist.set_animated(True)  # canvas.draw() leaves it out of the background
+
+    def _geometry(self):
+        return (self.fig.bbox.bounds, self.fig.dpi, tuple(
+            (ax.viewLim.bounds, ax.get_position().bounds, ax.get_xscale(), ax.get_yscale(),
+             ax.get_visible(), tuple(map(id, ax.get_children())))
+            for ax in self.fig.axes), tuple(map(id, self.fig.get_children())))
+
+    def _changed(self):
+        """Axes -> its changed artists; None when a full draw is needed."""
+        fig, changed = self.fig, {}
+        for child in fig.get_children():
+            if not isinstance(child, Axes):
+                if child.stale:
+                    return None  # a figure-level artist changed
+                continue
+            for artist in child.get_children():
+                if artist.stale or _frame_changed(artist):
+                    if isinstance(artist, (Axis, Spine)) or artist is child.patch:
+                        return None
+                    changed.setdefault(child, []).append(artist)
+            if child in changed:
+                changed[child] += _followers(child, changed[child])
+        return changed or None
+
+    @staticmethod
+    def _drawing_order(ax):
+        """ax's artists in the order Axes.draw draws them (a stable sort by zorder)."""
+        artists = [a for a in ax.get_children() if a is not ax.patch]
+        if not (ax.axison and ax.get_frame_on()):
+            artists = [a for a in artists if not isinstance(a, Spine)]
+        if not ax.axison:
+            artists = [a for a in artists if not isinstance(a, Axis)]
+        return sorted(artists, key=attrgetter("zorder"))
+
+    def _to_redraw(self, ax, renderer):
+        """The changed artists of ax and, after the first, every artist overlapping one redrawn before it."""
+        redraw, boxes = [], []
+        for artist in self._drawing_order(ax):
+            if not artist.get_visible() and artist not in self.volatile[ax]:
+                continue
+            if artist not in self.volatile[ax] and not boxes:
+                continue  # below every changed artist: stays in the background
+            box = _extent(artist, renderer)
+            if artist in self.volatile[ax] or any(b is None or box is None or b.overlaps(box) for b in boxes):
+                redraw.append(artist)
+                boxes.append(box)
+        return redraw
+
+    def _unstale(self):
+        for ax in self.fig.axes:
+            for artist in ax.get_children():
+                artist.stale = False
+                for part in _parts(artist):
+                    part.stale = False
+            ax.stale = False
+        self.fig.stale = False
+
+
+def _parts(artist):
+    """Patches a text owns and draws itself: its frame, an annotation's arrow."""
+    return [p for p in (getattr(artist, "_bbox_patch", None), getattr(artist, "arrow_patch", None)) if p is not None]
+
+
+def _frame_changed(artist):
+    return any(part.stale for part in _parts(artist))
+
+
+def _followers(ax, changed):
+    """Annotations of ax that follow a changed artist: an arrow clipped by its frame, or positioned on it."""
+    moved = set(changed) | {part for artist in changed for part in _parts(artist)}
+    followers = []
+    for artist in ax.get_children():
+        arrow = getattr(artist, "arrow_patch", None)
+        anchors = [getattr(artist, "xycoords", None), getattr(artist, "_textcoords", None)]
+        if arrow is not None:
+            anchors += [arrow.patchA, arrow.patchB]
+        if artist not in moved and any(a is not None and not isinstance(a, str) and a in moved for a in anchors):
+            followers.append(artist)
+    return followers
+
+
+def _extent(artist, renderer):
+    """Where a text, line or patch may paint on the canvas, padded by its line width; None otherwise
+    (an axis, a collection, an image ... is assumed to paint everywhere)."""
+    if not isinstance(artist, (Text, Line2D, Patch)):
+        return None
+    try:
+        box = artist.get_window_extent(renderer)
+        frame = artist.get_bbox_patch() if isinstance(artist, Text) else None
+        if frame is not None:
+            artist.update_bbox_position_size(renderer)  # else the frame is where it was last drawn
+            box = Bbox.union([box, frame.get_window_extent(renderer)])
+            artist = frame
+    except Exception:  # cannot say where it draws: assume everywhere
+        return None
+    width = artist.get_linewidth() if isinstance(artist, (Line2D, Patch)) else 0
+    pad = 3 + renderer.points_to_pixels(width or 0)
+    return box.padded(pad) if np.isfinite(box.bounds).all() else None
