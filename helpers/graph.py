@@ -3,6 +3,8 @@
 Built on matplotlib.figure.Figure directly (no pyplot state), so a figure
 shows once, when it is a cell's last expression or rendered by an Explorer.
 """
+from io import BytesIO
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -94,6 +96,16 @@ class GraphView:
         legend = dict(transform=ax.transAxes, y=0.0, va="bottom", fontsize=9)
         ax.text(s="black: value (forward)", x=0.49, ha="right", **legend)
         ax.text(s="red: gradient ∂L/∂· (backward)", x=0.51, ha="left", color=_GRAD, **legend)
+
+    def _repr_png_(self):
+        """The figure as PNG, so a GraphView that ends a cell shows as a picture.
+
+        A bare Figure made without pyplot shows only as text until pyplot has set up inline
+        figures, which matplotlib now defers to the first pyplot figure.
+        """
+        buf = BytesIO()
+        self.fig.savefig(buf, format="png", bbox_inches="tight")
+        return buf.getvalue()
 
     def _arrow(self, src, dst):
         """Arrow from the edge of src's box to the edge of dst's box."""

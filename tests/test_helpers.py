@@ -457,3 +457,11 @@ def test_reference_layers_match_numerical_gradients():
         assert rel_error(got, numerical_gradient(lambda v: forward(v)[0], z, d)) < 1e-6, forward.__name__
     with pytest.raises(ValueError, match=r"x \(2, 3\)"):
         layers.affine_forward(np.ones((2, 3)), np.ones((2, 3)), np.ones(3))
+
+
+def test_graph_view_shows_itself_as_a_picture():
+    """A GraphView ending a notebook cell displays as PNG even before pyplot is imported."""
+    graph = draw_graph(nodes={"x": (0, 0), "y": (1, 0, "$+$")}, edges=[("x", "y")],
+                       values={"x": 1.0, "y": 2.0}, grads={"x": 3.0, "y": 1.0})
+    png = graph._repr_png_()
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
