@@ -1,4 +1,260 @@
-import sys
+"""The course's speed figures, printed (never asserted): `python3 course.py bench [--only PART ...]`.
 
-print("benchmarks: not built yet", file=sys.stderr)
-sys.exit(2)
+1. course     executing every solution notebook as the test suite does (pytest + nbval), per lesson
+              and in total, beside the floor (a notebook that only imports numpy, matplotlib and
+              ipywidgets) and the runner's start-up. Goal: total <= 1.5 x (lessons x floor + start-up).
+2. explorers  for every explorer, the time from setting a control's value to the new picture
+              (headless, Agg), median and 95th percentile over 60 changes. Goal: median <= 30 ms,
+              p95 <= 60 ms. A full redraw (savefig) of the same figure is timed beside it.
+3. autograde  seconds per submitted notebook for one lesson with 20 synthetic submissions through
+              real `nbgrader autograde` in a throw-away course root, beside nbgrader's start-up and
+              the kernel start-up floor.
+
+The machine's load average is printed with every part: other work on the machine slows every figure.
+"""
+import argparse
+import contextlib
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the test suite's tools (tests/ is not a package)
+
+from course_tools import (LESSON_NAMES, SOLUTIONS, fill_in, make_course_root, nbgrader,  # noqa: E402
+                          run_notebook, solution_sources)
+
+FLOOR_SOURCE = "import numpy as np\nimport matplotlib.pyplot as plt\nimport ipywidgets as widgets\n"
+
+
+def load():
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
+
+
+def pct(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+# --- 1. course execution -------------------------------------------------------------
+
+def timed_pytest(args, cwd):
+    """Run pytest with the timing plugin; return (wall seconds, the plugin's record, process start)."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        env = dict(os.environ, BENCH_OUT=out.name, MPLBACKEND="Agg",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")])))
+        began = time.time()
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "nbval_timer", *args], cwd=cwd, env=env,
+                              capture_output=True, text=True)
+        wall = time.time() - began
+        record = json.loads(Path(out.name).read_text() or "{}")
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-2000:], sep="\n")
+        raise SystemExit(f"pytest {' '.join(args)} failed; the figures would mean nothing")
+    return wall, record, began
+
+
+def bench_course():
+    print(f"\n== Course execution (pytest + nbval, as the test suite runs it); {load()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        import nbformat
+
+        for i in range(3):
+            nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FLOOR_SOURCE)])
+            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+            nbformat.write(nb, Path(tmp) / f"floor_{i}.ipynb")
+        _, record, _ = timed_pytest(["-c", str(ROOT / "pyproject.toml"), "--rootdir", tmp, tmp], cwd=tmp)
+        floors = [end - start for start, end in record["notebooks"].values()]
+    floor = statistics.median(floors)
+
+    wall, record, began = timed_pytest(["solutions"], cwd=ROOT)
+    startup = record["start"] - began
+    print(f"{'notebook':48s} {'seconds':>8s}")
+    for path, (start, end) in sorted(record["notebooks"].items()):
+        print(f"{path:48s} {end - start:8.2f}")
+    lessons = len(record["notebooks"])
+    goal = 1.5 * (lessons * floor + startup)
+    print(f"{'floor notebook (numpy, matplotlib, ipywidgets), median of 3':60s} {floor:6.2f} s")
+    print(f"{'runner start-up (pytest + nbval until the first cell)':60s} {startup:6.2f} s")
+    print(f"{'total, ' + str(lessons) + ' notebooks (whole pytest run)':60s} {wall:6.2f} s")
+    print(f"{'goal 1.5 x (' + str(lessons) + ' x floor + start-up)':60s} {goal:6.2f} s   "
+          f"({wall / goal:.2f} of the goal: {'within' if wall <= goal else 'OVER'})")
+
+
+# --- 2. explorer latency --------------------------------------------------------------
+
+def changes(controls, count):
+    """`count` (control, value) pairs: each control in turn, swept across its range and back."""
+    sweeps = {}
+    for name, control in controls.items():
+        if isinstance(control.value, bool):
+            continue
+        if hasattr(control, "options"):
+            options = control.options.values() if isinstance(control.options, dict) else control.options
+            values = list(options)
+        else:
+            import numpy as np
+
+            stops = np.linspace(control.min, control.max, 13)
+            if hasattr(control, "base"):
+                stops = control.base ** stops
+            cast = (lambda v: int(round(v))) if isinstance(control.value, int) else float
+            values = [cast(v) for v in stops]
+        sweeps[name] = values + values[-2:0:-1]
+    pairs, i = [], 0
+    while len(pairs) < count and sweeps:
+        for name, values in sweeps.items():
+            pairs.append((controls[name], values[i % len(values)]))
+        i += 1
+    return pairs[:count]
+
+
+def time_changes(explorer, pairs):
+    """Milliseconds per effective change (a value equal to the current one is skipped), and of them in update."""
+    times, in_update, update = [], [], explorer._update
+
+    def timed_update(**values):
+        began = time.perf_counter()
+        try:
+            return update(**values)
+        finally:
+            in_update.append((time.perf_counter() - began) * 1000)
+
+    explorer._update = timed_update
+    try:
+        return _time_changes(explorer, pairs, times), in_update
+    finally:
+        explorer._update = update
+
+
+def _time_changes(explorer, pairs, times):
+    for control, value in pairs:
+        if control.value == value:
+            continue
+        began = time.perf_counter()
+        control.value = value
+        times.append((time.perf_counter() - began) * 1000)
+        if explorer.status.value:
+            raise SystemExit(f"explorer error at {control.description}={value}: {explorer.status.value}")
+    return times
+
+
+def full_redraw_ms(explorer, pairs):
+    """The same changes rendered without the explorer's cache: update, then savefig of the whole figure."""
+    names = {id(control): name for name, control in explorer.controls.items()}
+    times = []
+    for control, value in pairs:
+        values = {**explorer.values(), names[id(control)]: value}
+        began = time.perf_counter()
+        explorer._update(**values)
+        explorer.fig.savefig(io.BytesIO(), format="png", dpi=explorer.dpi)
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
+def bench_explorers(count):
+    print(f"\n== Explorer latency: setting a value -> new PNG in the widget (headless, Agg); {load()}")
+    print(f"{'explorer':44s} {'changes':>7s} {'median':>8s} {'p95':>8s} {'max':>8s} {'in update':>10s}"
+          f" {'full redraw':>12s}")
+    for lesson in LESSON_NAMES:
+        for path in sorted((SOLUTIONS / lesson).glob("*.ipynb")):
+            with contextlib.redirect_stdout(io.StringIO()):
+                explorers = run_notebook(path)
+            for i, explorer in enumerate(explorers, 1):
+                pairs = changes(explorer.controls, count)
+                times, in_update = time_changes(explorer, pairs)
+                if not times:
+                    print(f"{lesson} explorer {i}: no control to change")
+                    continue
+                old = full_redraw_ms(explorer, pairs[:15])
+                explorer.render()  # back to the incremental state
+                name = f"{lesson} explorer {i} ({len(explorer.controls)} controls)"
+                print(f"{name:44s} {len(times):7d} {statistics.median(times):6.1f}ms {pct(times, 95):6.1f}ms "
+                      f"{max(times):6.1f}ms {statistics.median(in_update):8.1f}ms {statistics.median(old):10.1f}ms")
+    print("goal: median <= 30 ms, p95 <= 60 ms. 'in update': median time in the lesson's update function;"
+          " 'full redraw': update + savefig of the whole figure")
+
+
+# --- 3. autograde throughput -------------------------------------------------------------
+
+def kernel_floor(repeats=3):
+    """Seconds to start a Python kernel, run one empty cell and shut it down."""
+    from jupyter_client.manager import start_new_kernel
+
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        manager, client = start_new_kernel(kernel_name="python3")
+        client.execute_interactive("pass", timeout=60)
+        client.stop_channels()
+        manager.shutdown_kernel(now=False)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def submissions(lesson, root, count):
+    """`count` synthetic student notebooks: solved, blank, and solved but for one known-wrong answer."""
+    import nbformat
+    from wrong_answers import wrong_answers
+
+    (source_path,) = (SOLUTIONS / lesson).glob("*.ipynb")
+    student = nbformat.read(root / "lessons" / lesson / source_path.name, as_version=4)
+    solved = solution_sources(nbformat.read(source_path, as_version=4))
+    variants = [fill_in(student, solved), student]
+    variants += [fill_in(student, {**solved, exercise: code})
+                 for exercise, answers in wrong_answers(lesson).items() for code in answers.values()]
+    for i in range(count):
+        folder = root / "submitted" / f"student{i:02d}" / lesson
+        folder.mkdir(parents=True)
+        nbformat.write(variants[i % len(variants)], folder / source_path.name)
+
+
+def bench_autograde(count):
+    lesson = LESSON_NAMES[0]
+    print(f"\n== Autograde throughput: {count} submissions of {lesson} through nbgrader autograde; {load()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = make_course_root(Path(tmp), [lesson])
+        nbgrader(root, "generate_assignment", lesson, "--force")
+        began = time.perf_counter()
+        nbgrader(root, "autograde", lesson)  # nothing submitted yet: nbgrader's own start-up
+        startup = time.perf_counter() - began
+        submissions(lesson, root, count)
+        began = time.perf_counter()
+        nbgrader(root, "autograde", lesson)
+        total = time.perf_counter() - began
+        graded = len(list((root / "autograded").glob(f"*/{lesson}/*.ipynb")))
+    if graded != count:
+        raise SystemExit(f"only {graded} of {count} submissions were autograded")
+    floor = kernel_floor()
+    print(f"{'autograde, ' + str(count) + ' submissions (wall)':52s} {total:7.2f} s")
+    print(f"{'nbgrader autograde with nothing to grade (start-up)':52s} {startup:7.2f} s")
+    print(f"{'per submission ((total - start-up) / ' + str(count) + ')':52s} {(total - startup) / count:7.2f} s")
+    print(f"{'kernel start-up floor (start, run `pass`, stop)':52s} {floor:7.2f} s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", choices=["course", "explorers", "autograde"],
+                        default=["course", "explorers", "autograde"])
+    parser.add_argument("--changes", type=int, default=60, help="value changes per explorer (default 60)")
+    parser.add_argument("--submissions", type=int, default=20, help="synthetic submissions (default 20)")
+    args = parser.parse_args()
+    print(f"Benchmarks, {time.strftime('%Y-%m-%d %H:%M')}; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    if "course" in args.only:
+        bench_course()
+    if "explorers" in args.only:
+        bench_explorers(args.changes)
+    if "autograde" in args.only:
+        bench_autograde(args.submissions)
+
+
+if __name__ == "__main__":
+    main()

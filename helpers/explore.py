@@ -199,44 +199,64 @@ class _Painter:
 
     The first render lays the figure out; then the layout stays fixed (so axes do not jump as tick
     labels change). Later renders find the artists `update` changed (matplotlib marks them stale),
-    keep a background of everything else, and redraw the changed artists plus every artist that an
-    Axes draws after them (by zorder) and that overlaps them, so the picture is the one a full draw
-    gives. A change of axis limits, axes position or size, of the set of artists, or of anything
-    but an Axes' plain content (axis, spines, a figure-level artist) means a full draw, as does a
-    render where nothing is marked changed (data modified in place).
+    keep a background of everything else, and redraw the changed artists plus every artist that
+    their Axes (or the figure) draws after them (by zorder) and that overlaps them, so the picture
+    is the one a full draw gives. Artists that stop changing go back into the background. A change
+    of axis limits, of an Axes' position or patch, of the set of artists or of the figure's size
+    means a full draw, as does a render where nothing is marked changed.
     """
 
+    FORGET_AFTER = 20  # renders without a change before an artist returns to the background
+
     def __init__(self, fig, dpi):
-        self.fig, self.dpi = fig, dpi
-        self.volatile = {}       # Axes -> artists seen changing
-        self.dynamic = {}        # Axes -> artists redrawn on every render, in drawing order
+        self.fig, self.dpi, self.count = fig, dpi, 0
+        self.volatile = {}       # container (Figure or Axes) -> {artist: render in which it last changed}
+        self.dynamic = {}        # container -> artists redrawn on every render, in drawing order
         self.background = None   # the canvas without the dynamic artists
         self.geometry = None     # what the background depends on
 
     def png(self):
-        canvas = self.fig.canvas
+        canvas, self.count = self.fig.canvas, self.count + 1
         changed = self._changed()
-        if changed is None or self.geometry is None or self._geometry() != self.geometry:
+        wanted = None
+        if changed is not None and self.geometry is not None and self._geometry() == self.geometry:
+            wanted = self._wanted(changed, canvas.get_renderer())
+        if wanted is None:
             self._full_draw()
         else:
-            for ax, artists in changed.items():
-                self.volatile.setdefault(ax, set()).update(artists)
-            renderer = canvas.get_renderer()
-            wanted = {ax: self._to_redraw(ax, renderer) for ax in self.volatile}
-            if self.background is None or any(arts != self.dynamic.get(ax, []) for ax, arts in wanted.items()):
+            if self.background is None or wanted != self.dynamic:
                 self._set_dynamic(wanted)
                 canvas.draw()  # the background: everything but the dynamic artists
                 self.background = canvas.copy_from_bbox(self.fig.bbox)
             canvas.restore_region(self.background)
-            for ax in sorted(self.dynamic, key=attrgetter("zorder")):
-                for artist in self.dynamic[ax]:
-                    artist.draw(renderer)
+            self._draw_dynamic(canvas.get_renderer())
         self._unstale()
         width, height = canvas.get_width_height()
         image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         out = BytesIO()
         image.convert("RGB").save(out, format="png", compress_level=1)  # speed over a few kB
         return out.getvalue()
+
+    def _wanted(self, changed, renderer):
+        """Container -> artists to redraw, or None if only a full draw is right."""
+        for container, artists in changed.items():
+            seen = self.volatile.setdefault(container, {})
+            seen.update(dict.fromkeys(artists, self.count))
+        for seen in self.volatile.values():
+            for artist in [a for a, last in seen.items() if self.count - last > self.FORGET_AFTER]:
+                del seen[artist]
+        wanted = {c: self._to_redraw(c, renderer) for c, seen in self.volatile.items() if seen}
+        if any(isinstance(a, Axes) for a in wanted.get(self.fig, ())):
+            return None  # a figure-level artist under an Axes
+        return {c: arts for c, arts in wanted.items() if arts}
+
+    def _draw_dynamic(self, renderer):
+        for child in self._drawing_order(self.fig):
+            if child in self.dynamic:
+                for artist in self.dynamic[child]:
+                    artist.draw(renderer)
+            elif child in self.dynamic.get(self.fig, ()):
+                child.draw(renderer)
 
     def _full_draw(self):
         """Draw everything (the first time: at the explorer's dpi, then fix the layout)."""
@@ -252,7 +272,7 @@ class _Painter:
         for artists in self.dynamic.values():
             for artist in artists:
                 artist.set_animated(False)
-        self.dynamic = {ax: artists for ax, artists in dynamic.items() if artists}
+        self.dynamic = dynamic
         for artists in self.dynamic.values():
             for artist in artists:
                 artist.set_animated(True)  # canvas.draw() leaves it out of the background
@@ -264,54 +284,55 @@ class _Painter:
             for ax in self.fig.axes), tuple(map(id, self.fig.get_children())))
 
     def _changed(self):
-        """Axes -> its changed artists; None when a full draw is needed."""
+        """Container -> its changed artists; None when a full draw is needed."""
         fig, changed = self.fig, {}
+        if fig.patch.stale:
+            return None
         for child in fig.get_children():
-            if not isinstance(child, Axes):
-                if child.stale:
-                    return None  # a figure-level artist changed
+            if child is fig.patch:
                 continue
+            if not isinstance(child, Axes):
+                if child.stale or _frame_changed(child):
+                    changed.setdefault(fig, []).append(child)
+                continue
+            if child.patch.stale:
+                return None
             for artist in child.get_children():
-                if artist.stale or _frame_changed(artist):
-                    if isinstance(artist, (Axis, Spine)) or artist is child.patch:
-                        return None
+                if artist is not child.patch and (artist.stale or _frame_changed(artist)):
                     changed.setdefault(child, []).append(artist)
-            if child in changed:
-                changed[child] += _followers(child, changed[child])
+        for container, artists in changed.items():
+            artists += _followers(container, artists)
         return changed or None
 
-    @staticmethod
-    def _drawing_order(ax):
-        """ax's artists in the order Axes.draw draws them (a stable sort by zorder)."""
-        artists = [a for a in ax.get_children() if a is not ax.patch]
-        if not (ax.axison and ax.get_frame_on()):
-            artists = [a for a in artists if not isinstance(a, Spine)]
-        if not ax.axison:
-            artists = [a for a in artists if not isinstance(a, Axis)]
+    def _drawing_order(self, container):
+        """The container's artists in the order it draws them (a stable sort by zorder)."""
+        artists = [a for a in container.get_children() if a is not container.patch]
+        if isinstance(container, Axes):
+            if not (container.axison and container.get_frame_on()):
+                artists = [a for a in artists if not isinstance(a, Spine)]
+            if not container.axison:
+                artists = [a for a in artists if not isinstance(a, Axis)]
         return sorted(artists, key=attrgetter("zorder"))
 
-    def _to_redraw(self, ax, renderer):
-        """The changed artists of ax and, after the first, every artist overlapping one redrawn before it."""
-        redraw, boxes = [], []
-        for artist in self._drawing_order(ax):
-            if not artist.get_visible() and artist not in self.volatile[ax]:
-                continue
-            if artist not in self.volatile[ax] and not boxes:
-                continue  # below every changed artist: stays in the background
+    def _to_redraw(self, container, renderer):
+        """The changed artists and, after the first, every artist overlapping one redrawn before it."""
+        seen, redraw, boxes = self.volatile[container], [], []
+        for artist in self._drawing_order(container):
+            if artist not in seen and (not boxes or not artist.get_visible()):
+                continue  # below every changed artist, or invisible: stays in the background
             box = _extent(artist, renderer)
-            if artist in self.volatile[ax] or any(b is None or box is None or b.overlaps(box) for b in boxes):
+            if artist in seen or any(b is None or box is None or b.overlaps(box) for b in boxes):
                 redraw.append(artist)
                 boxes.append(box)
         return redraw
 
     def _unstale(self):
-        for ax in self.fig.axes:
-            for artist in ax.get_children():
+        for container in [self.fig, *self.fig.axes]:
+            for artist in container.get_children():
                 artist.stale = False
                 for part in _parts(artist):
                     part.stale = False
-            ax.stale = False
-        self.fig.stale = False
+            container.stale = False
 
 
 def _parts(artist):
