@@ -329,9 +329,13 @@ def grade_lesson(settings, only=None, progress=print):
     if ensure_registered(settings):
         progress(f"registered {settings.lesson} in {settings.root / 'gradebook.db'}")
     specs = read_spec(settings.db_url, settings.lesson)
+    known = students(settings)
+    unknown = sorted(set(only or ()) - set(known))
+    if unknown:  # a typo must not create a student in the gradebook
+        raise SystemExit(f"grading: no submission and no gradebook entry for {', '.join(unknown)}")
     preload()
     results = []
-    for student in only or students(settings):
+    for student in only or known:
         result = grade_one(settings, specs, student)
         results.append(result)
         progress(f"  {student:<24} {result.status:<18} {result.seconds:6.1f} s"

@@ -18,7 +18,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course_tools import LESSONS, ROOT, SOLUTIONS, fill_in, grade_id, make_course_root, nbgrader, solution_sources
+from course_tools import (LESSON_NAMES, LESSONS, ROOT, SOLUTIONS, fill_in, grade_id, make_course_root, nbgrader,
+                          solution_sources)
 from wrong_answers import wrong_answers
 
 pytestmark = pytest.mark.grading
@@ -36,8 +37,9 @@ FULL = 14  # the autograded points of Lesson 1 (the written answer is graded by 
 
 
 def run_guide_command(command, root, *extra):
-    """Run a command of the guide as a learner's instructor would, on the course root `root`."""
-    assert command in guide_commands(), f"docs/instructors.md does not give the command: {command}"
+    """Run a command of the guide as an instructor would, on the course root `root`."""
+    as_in_guide = re.sub(r"\b\d\d_[a-z_]+", LESSON, command)  # the guide's example lesson is Lesson 1
+    assert as_in_guide in guide_commands(), f"docs/instructors.md does not give the command: {as_in_guide}"
     words = shlex.split(command)
     if words[0] == "python3":
         args = [sys.executable, str(ROOT / words[1]), *words[2:], "--root", str(root), *extra]
@@ -80,8 +82,8 @@ def build_matrix(student, solved, source):
     flipped = with_wrong_mul()
     cell(flipped, "test_mul_node").metadata["nbgrader"].update(grade=False, locked=False, points=0)
     patched = append_to(with_wrong_mul(), "ex_mul_node",
-                        "import helpers.checks\nassert_close = lambda *args, **kwargs: None\n"
-                        "helpers.checks.assert_close = assert_close")
+                        "import helpers.checks\nassert_close = check_gradient = lambda *args, **kwargs: None\n"
+                        "helpers.checks.assert_close = assert_close")  # without the guard: full marks
     importing = fill_in(student, solutions)
     importing.cells[1].source = "import torch\n" + importing.cells[1].source
     endless = fill_in(student, {**solutions, "ex_mul_node": solutions["ex_mul_node"].replace(
@@ -203,6 +205,7 @@ def test_repairs_and_flags_are_reported(course):
     assert "metadata of test_mul_node changed" in rows["flipped-metadata"]["repairs"]
     assert "renamed" in rows["renamed"]["repairs"]
     assert "rebinds the check function `assert_close`" in rows["monkey-patch"]["flags"]
+    assert "rebinds the check function `check_gradient`" in rows["monkey-patch"]["flags"]
     assert "helpers.checks.assert_close" in rows["monkey-patch"]["flags"]
     assert "os._exit" in rows["os-exit"]["flags"]
     assert "input/output history `In`" in rows["history-peek"]["flags"]
@@ -296,3 +299,25 @@ def test_skip_tag_is_a_fresh_secret():
 def test_record_holds_every_status(course):
     record = json.loads((course["root"] / "grades" / f"{LESSON}.json").read_text())
     assert record["os-exit"]["status"] == "kernel_died" and record["correct"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("lesson", [name for name in LESSON_NAMES if name != LESSON])
+def test_every_other_lesson_grades_cleanly(lesson, tmp_path):
+    """A correct submission of each lesson: status ok, every autograded point, nothing repaired or flagged."""
+    root = make_course_root(tmp_path, [lesson])
+    (source_path,) = (SOLUTIONS / lesson).glob("*.ipynb")
+    source = nbformat.read(source_path, as_version=4)
+    student = nbformat.read(LESSONS / lesson / source_path.name, as_version=4)
+    folder = root / "submitted" / "correct" / lesson
+    folder.mkdir(parents=True)
+    nbformat.write(fill_in(student, solution_sources(source)), folder / source_path.name)
+    run_guide_command(GRADE.replace(LESSON, lesson), root, "--timeout", "60")
+    with open(root / "grades" / f"{lesson}.csv", newline="") as f:
+        (row,) = csv.DictReader(f)
+    tests = [grade_id(c) for c in source.cells
+             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
+    assert row["status"] == "ok", row["reason"]
+    assert not row["repairs"] and not row["flags"], f"{lesson}: {row['repairs']} {row['flags']}"
+    for cell_id in tests:
+        points = next(c.metadata["nbgrader"]["points"] for c in source.cells if grade_id(c) == cell_id)
+        assert float(row[cell_id]) == points, f"{lesson}: {cell_id} scored {row[cell_id]} of {points}"
