@@ -200,5 +200,4 @@ def pending(what):
     try:
         yield
     except NotImplementedError:
-        print(f"{what} is not done yet, so this cell was skipped. "
-              "Finish it and run this cell again.")
+        print(f"Skipped: this cell needs {what}, not done yet. Finish it, then run this cell again.")

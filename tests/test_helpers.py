@@ -149,7 +149,7 @@ def test_require_names_the_missing_cell():
 def test_pending_skips_only_unfinished_exercises(capsys):
     with pending("Exercise 3"):
         raise NotImplementedError()
-    assert "Exercise 3 is not done yet" in capsys.readouterr().out
+    assert "needs Exercise 3, not done yet" in capsys.readouterr().out
     with pytest.raises(ValueError):
         with pending("Exercise 3"):
             raise ValueError("a real bug")
