@@ -301,7 +301,7 @@ class _Painter:
                 if artist is not child.patch and (artist.stale or _frame_changed(artist)):
                     changed.setdefault(child, []).append(artist)
         for container, artists in changed.items():
-            artists += _followers(container, artists)
+            artists += _followers(container, [a for a in artists if a.stale])  # a recoloured frame moves nothing
         return changed or None
 
     def _drawing_order(self, container):
