@@ -5,7 +5,7 @@ Used through nbgrader_config.py, so `nbgrader autograde` and Formgrader's autogr
 import sys
 
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat.v4 import new_output
 from nbgrader import utils
@@ -26,6 +26,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         cmd = super().format_kernel_cmd(extra_arguments)
         return [sys.executable, "-m", "grading.sandbox", f"--memory-mb={self.memory_mb}",
                 f"--cpu-seconds={self.cpu_seconds}", "--", *cmd]
+
+
+def _name(cell, index):
+    return cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id") or f"#{index}"
 
 
 def _size(output):
@@ -58,8 +62,11 @@ class HardenedExecute(Execute):
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
-            name = cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id") or f"#{cell_index}"
-            self.log.error("grading: the kernel died while running cell %s", name)
+            self.log.error("grading: the kernel died while running cell %s", _name(cell, cell_index))
+            raise
+        except CellTimeoutError:  # the interrupt did not stop it (the code catches KeyboardInterrupt?)
+            self.log.error("grading: cell %s ran over %s s and did not stop when interrupted",
+                           _name(cell, cell_index), self.timeout)
             raise
 
     execute_cell = run_sync(async_execute_cell)  # nbconvert calls the sync name

@@ -35,6 +35,7 @@ def rows(settings, specs, record):
             row["reason"] = "; ".join(info["reasons"])
             row["repairs"] = "; ".join(info["repairs"])
             row["flags"] = "; ".join(info["flags"])
+            row["completed"] = info.get("completed", info["status"] in COMPLETED)  # for the summary only
             out.append(row)
     return out
 
@@ -42,7 +43,8 @@ def rows(settings, specs, record):
 def write_csv(path, table):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(table[0]) if table else ["student", "status"])
+        fields = [k for k in table[0] if k != "completed"] if table else ["student", "status"]
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(table)
 
@@ -53,7 +55,7 @@ def summary(table, specs):
         return ["no submissions found"]
     tests = [gid for nb in specs.values() for gid, spec in nb.cells.items() if spec.is_test]
     counts = Counter(row["status"] for row in table)
-    completed = [row for row in table if row["status"] in COMPLETED]
+    completed = [row for row in table if row["completed"]]
     top = table[0]["max_score"]
     lines = [f"{len(table)} students: " + ", ".join(f"{s} {counts[s]}" for s in STATUSES if counts[s])]
     mean_all = sum(float(r["score"] or 0) for r in table) / len(table)

@@ -30,6 +30,7 @@ from .scan import scan_notebook
 STATUSES = ("ok", "tampered_metadata", "timed_out", "kernel_died", "invalid_notebook", "missing_notebook", "failed")
 _LOG_PATTERNS = [  # (text in nbgrader's log, status, reason); the first match wins
     ("grading: the kernel died while running cell", "kernel_died", None),
+    ("did not stop when interrupted", "timed_out", None),
     ("DeadKernelError", "kernel_died", "the kernel died (os._exit, a crash, or the memory limit)"),
     ("UnresponsiveKernelError", "timed_out", "the kernel did not answer, even to an interrupt"),
     ("Inconsistent checksums", "tampered_metadata", "nbgrader found test cells it cannot restore"),
@@ -63,6 +64,7 @@ class Result:
     reasons: list = field(default_factory=list)
     repairs: list = field(default_factory=list)
     flags: list = field(default_factory=list)
+    completed: bool = False     # the run finished and its scores are in the gradebook
     seconds: float = 0.0
 
     def fail(self, status, reason):
@@ -195,15 +197,14 @@ def students(settings):
 
 
 def zero_scores(settings, student):
-    """A failed run: 0 for every autograded cell (manual grades kept), and no stale autograded copy."""
+    """A failed run: 0 for every cell (scores given by hand are kept), and no stale autograded copy."""
     with opened(settings.db_url) as gb:
         gb.update_or_create_student(student)
         submission = gb.update_or_create_submission(settings.lesson, student)
         for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                if grade.cell.cell_type == "code" or grade.auto_score is not None:
-                    grade.auto_score = 0
-                    grade.needs_manual_grade = grade.manual_score is not None
+            for grade in notebook.grades:  # as nbgrader does for a missing notebook
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
         gb.db.commit()
     shutil.rmtree(settings.root / "autograded" / student / settings.lesson, ignore_errors=True)
 
@@ -318,8 +319,11 @@ def grade_one(settings, specs, student):
                 f"--SandboxedKernelManager.cpu_seconds={limit}",
                 timeout=limit, log=settings.logs / f"{student}.log")
             graded = read_outcome(settings, specs, result, code, text, limit)
+    result.completed = graded
     if not graded:
         zero_scores(settings, student)
+        if result.status in ("timed_out", "tampered_metadata"):
+            result.reasons.append("the run did not finish: score 0")
     result.seconds = round(time.monotonic() - started, 1)
     return result
 

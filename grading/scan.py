@@ -143,6 +143,12 @@ class _Finder(ast.NodeVisitor):
             self.flag(node, f"calls {name}() (code the scan cannot read)")
         self.generic_visit(node)
 
+    def visit_ExceptHandler(self, node):
+        caught = [n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)] if node.type else []
+        if {"KeyboardInterrupt", "BaseException"} & set(caught):
+            self.flag(node, "catches KeyboardInterrupt (the grader's interrupt of an endless loop)")
+        self.generic_visit(node)
+
     def visit_Global(self, node):
         for name in node.names:
             self._bind(node, name)

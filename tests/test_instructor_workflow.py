@@ -34,6 +34,8 @@ FEEDBACK = f"python3 course.py grade {LESSON} --feedback"
 EXPORT = "nbgrader export --to grades.csv"
 FAST = ["--timeout", "10", "--memory", "1024"]
 FULL = 14  # the autograded points of Lesson 1 (the written answer is graded by hand)
+# An endless loop that swallows the interrupt: nbgrader gives up on the notebook.
+STUBBORN_LOOP = "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except KeyboardInterrupt:\n        pass"
 
 
 def run_guide_command(command, root, *extra):
@@ -114,6 +116,8 @@ def build_matrix(student, solved, source):
         "memory-hog": (append_to(fill_in(student, solutions), "ex_add_node",
                                  "hog = [bytearray(10**8) for _ in range(1000)]"), "ok", FULL, "out of memory"),
         "history-peek": (append_to(fill_in(student, solutions), "ex_gradient_step", "print(In)"), "ok", FULL, ""),
+        "stubborn-loop": (append_to(fill_in(student, solutions), "ex_mul_node", STUBBORN_LOOP),
+                          "timed_out", 0, "did not stop when interrupted"),
     }
 
 
@@ -175,7 +179,7 @@ def test_well_behaved_students_keep_their_grades(course):
 @pytest.mark.parametrize("sid", [
     "correct", "blank", "endless-loop", "sys-exit", "os-exit", "many-lines", "huge-line", "deleted-test",
     "edited-test", "skip-tag", "flipped-metadata", "invalid-json", "missing-notebook", "renamed",
-    "import-error", "monkey-patch", "memory-hog", "history-peek"])
+    "import-error", "monkey-patch", "memory-hog", "history-peek", "stubborn-loop"])
 def test_bad_submission_gets_a_fair_grade(course, sid):
     _, status, score, reason = course["matrix"][sid]
     row = read_csv(course["root"])[sid]
@@ -189,7 +193,7 @@ def test_every_student_is_in_the_csv_and_the_summary(course):
     rows = read_csv(course["root"])
     assert set(rows) == set(course["matrix"]) | {"well-behaved-a", "well-behaved-b"}
     out = course["output"]
-    assert "20 students:" in out and "kernel_died 1" in out and "invalid_notebook 1" in out
+    assert "21 students:" in out and "kernel_died 1" in out and "invalid_notebook 1" in out
     assert "mean score" in out and "most often failed: test_mul_node" in out
     header = next(csv.reader(open(course["root"] / "grades" / f"{LESSON}.csv")))
     for column in ["student", "status", "score", "max_score", "test_add_node", "test_mul_node",
@@ -209,6 +213,7 @@ def test_repairs_and_flags_are_reported(course):
     assert "helpers.checks.assert_close" in rows["monkey-patch"]["flags"]
     assert "os._exit" in rows["os-exit"]["flags"]
     assert "input/output history `In`" in rows["history-peek"]["flags"]
+    assert "catches KeyboardInterrupt" in rows["stubborn-loop"]["flags"]
     for sid in ["correct", "blank", "many-lines", "well-behaved-a"]:
         assert not rows[sid]["flags"] and not rows[sid]["repairs"], f"{sid} should have nothing to review"
 
