@@ -245,7 +245,10 @@ class _Painter:
         for seen in self.volatile.values():
             for artist in [a for a, last in seen.items() if self.count - last > self.FORGET_AFTER]:
                 del seen[artist]
-        wanted = {c: self._to_redraw(c, renderer) for c, seen in self.volatile.items() if seen}
+        # Between clean-ups the redrawn set only grows, so the background is not redrawn back and forth.
+        keep = self.count % self.FORGET_AFTER != 0
+        wanted = {c: self._to_redraw(c, renderer, self.dynamic.get(c, ()) if keep else ())
+                  for c, seen in self.volatile.items() if seen}
         if any(isinstance(a, Axes) for a in wanted.get(self.fig, ())):
             return None  # a figure-level artist under an Axes
         return {c: arts for c, arts in wanted.items() if arts}
@@ -314,14 +317,14 @@ class _Painter:
                 artists = [a for a in artists if not isinstance(a, Axis)]
         return sorted(artists, key=attrgetter("zorder"))
 
-    def _to_redraw(self, container, renderer):
-        """The changed artists and, after the first, every artist overlapping one redrawn before it."""
-        seen, redraw, boxes = self.volatile[container], [], []
+    def _to_redraw(self, container, renderer, also=()):
+        """The changed artists (and `also`) and every artist overlapping one redrawn before it."""
+        seeds, redraw, boxes = set(self.volatile[container]) | set(also), [], []
         for artist in self._drawing_order(container):
-            if artist not in seen and (not boxes or not artist.get_visible()):
+            if artist not in seeds and (not boxes or not artist.get_visible()):
                 continue  # below every changed artist, or invisible: stays in the background
             box = _extent(artist, renderer)
-            if artist in seen or any(b is None or box is None or b.overlaps(box) for b in boxes):
+            if artist in seeds or any(b is None or box is None or b.overlaps(box) for b in boxes):
                 redraw.append(artist)
                 boxes.append(box)
         return redraw

@@ -34,8 +34,10 @@ def shots(tmp_path_factory, request):
     folder.mkdir(exist_ok=True)
     yield folder
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter and any(folder.iterdir()):
-        reporter.write_line(f"\nbrowser screenshots: {folder}")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter and capture and any(folder.iterdir()):
+        with capture.global_and_fixture_disabled():  # shown even when the tests pass
+            reporter.write_line(f"\nbrowser screenshots: {folder}")
 
 
 @pytest.fixture(scope="session")
