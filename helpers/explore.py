@@ -10,7 +10,8 @@ change then redraws only what changed (and whatever lies above it in its Axes).
 import html
 import math
 import numbers
-from io import BytesIO
+import struct
+import zlib
 from operator import attrgetter
 
 import ipywidgets as widgets
@@ -24,7 +25,6 @@ from matplotlib.patches import Patch
 from matplotlib.spines import Spine
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
-from PIL import Image
 
 
 def _default_step(lo, hi, value):
@@ -214,10 +214,14 @@ class _Painter:
         self.dynamic = {}        # container -> artists redrawn on every render, in drawing order
         self.background = None   # the canvas without the dynamic artists
         self.geometry = None     # what the background depends on
+        self.extents = {}        # artist -> _extent, kept while it and the geometry stay unchanged
+        self.encoder = _PngEncoder()
 
     def png(self):
         canvas, self.count = self.fig.canvas, self.count + 1
         changed = self._changed()
+        for artist in [a for artists in (changed or {}).values() for a in artists]:
+            self.extents.pop(artist, None)
         wanted = None
         if changed is not None and self.geometry is not None and self._geometry() == self.geometry:
             wanted = self._wanted(changed, canvas.get_renderer())
@@ -231,11 +235,7 @@ class _Painter:
             canvas.restore_region(self.background)
             self._draw_dynamic(canvas.get_renderer())
         self._unstale()
-        width, height = canvas.get_width_height()
-        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        out = BytesIO()
-        image.convert("RGB").save(out, format="png", compress_level=1)  # speed over a few kB
-        return out.getvalue()
+        return self.encoder.encode(np.asarray(canvas.buffer_rgba()))
 
     def _wanted(self, changed, renderer):
         """Container -> artists to redraw, or None if only a full draw is right."""
@@ -266,6 +266,7 @@ class _Painter:
         if self.geometry is None:
             self.fig.set_dpi(self.dpi)
         self._set_dynamic({})
+        self.extents.clear()
         self.fig.canvas.draw()
         if self.geometry is None and self.fig.get_layout_engine() is not None:
             self.fig.set_layout_engine("none")  # keep the positions just computed
@@ -323,7 +324,9 @@ class _Painter:
         for artist in self._drawing_order(container):
             if artist not in seeds and (not boxes or not artist.get_visible()):
                 continue  # below every changed artist, or invisible: stays in the background
-            box = _extent(artist, renderer)
+            if artist not in self.extents:
+                self.extents[artist] = _extent(artist, renderer)
+            box = self.extents[artist]
             if artist in seeds or any(b is None or box is None or b.overlaps(box) for b in boxes):
                 redraw.append(artist)
                 boxes.append(box)
@@ -362,8 +365,17 @@ def _followers(ax, changed):
 
 
 def _extent(artist, renderer):
-    """Where a text, line or patch may paint on the canvas, padded by its line width; None otherwise
-    (an axis, a collection, an image ... is assumed to paint everywhere)."""
+    """Where an artist may paint on the canvas, or None for anywhere: a text, line or patch within its
+    extent padded by its line width, any artist within its clip box (Agg clips to whole pixels)."""
+    box = _drawn_extent(artist, renderer)
+    clip = artist.get_clip_box() if artist.get_clip_on() else None
+    if clip is None:
+        return box
+    clip = clip.padded(1)
+    return clip if box is None else Bbox.intersection(box, clip) or clip
+
+
+def _drawn_extent(artist, renderer):
     if not isinstance(artist, (Text, Line2D, Patch)):
         return None
     try:
@@ -378,3 +390,39 @@ def _extent(artist, renderer):
     width = artist.get_linewidth() if isinstance(artist, (Line2D, Patch)) else 0
     pad = 3 + renderer.points_to_pixels(width or 0)
     return box.padded(pad) if np.isfinite(box.bounds).all() else None
+
+
+class _PngEncoder:
+    """Encodes RGBA pictures as RGB PNG, compressing again only the bands of rows that changed.
+
+    Each band of BAND rows is deflated on its own (a full flush ends it on a byte boundary with an
+    empty dictionary), so the compressed bands of the last picture can be reused as they are.
+    """
+
+    BAND = 16
+
+    def __init__(self):
+        self.bands = {}  # band index -> (raw bytes, deflated bytes)
+
+    def encode(self, rgba):
+        height, width = rgba.shape[:2]
+        rows = np.empty((height, 1 + 3 * width), np.uint8)
+        rows[:, 0] = 0  # PNG filter type None: fast, and flat plots still compress well
+        rows[:, 1:] = rgba[..., :3].reshape(height, -1)
+        raw, parts = rows.tobytes(), []
+        step = self.BAND * rows.shape[1]
+        for i, start in enumerate(range(0, len(raw), step)):
+            band = raw[start:start + step]
+            cached = self.bands.get(i)
+            if cached is None or cached[0] != band:
+                deflate = zlib.compressobj(1, zlib.DEFLATED, -15)
+                cached = self.bands[i] = band, deflate.compress(band) + deflate.flush(zlib.Z_FULL_FLUSH)
+            parts.append(cached[1])
+        end = zlib.compressobj(1, zlib.DEFLATED, -15).flush()  # an empty final block
+        data = b"\x78\x01" + b"".join(parts) + end + struct.pack(">I", zlib.adler32(raw))
+        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+        return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+
+
+def _chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
