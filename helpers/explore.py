@@ -16,6 +16,7 @@ from operator import attrgetter
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -359,7 +360,7 @@ def _followers(ax, changed):
         anchors = [getattr(artist, "xycoords", None), getattr(artist, "_textcoords", None)]
         if arrow is not None:
             anchors += [arrow.patchA, arrow.patchB]
-        if artist not in moved and any(a is not None and not isinstance(a, str) and a in moved for a in anchors):
+        if artist not in moved and any(isinstance(a, Artist) and a in moved for a in anchors):  # not a transform
             followers.append(artist)
     return followers
 
@@ -376,6 +377,8 @@ def _extent(artist, renderer):
 
 
 def _drawn_extent(artist, renderer):
+    if isinstance(artist, Axis):
+        return _axis_extent(artist, renderer)
     if not isinstance(artist, (Text, Line2D, Patch)):
         return None
     try:
@@ -390,6 +393,19 @@ def _drawn_extent(artist, renderer):
     width = artist.get_linewidth() if isinstance(artist, (Line2D, Patch)) else 0
     pad = 3 + renderer.points_to_pixels(width or 0)
     return box.padded(pad) if np.isfinite(box.bounds).all() else None
+
+
+def _axis_extent(axis, renderer):
+    """Where an unchanged axis painted at its last draw: its ticks, grid lines and labels."""
+    if axis.stale:
+        return None  # its ticks are placed only when it is drawn
+    parts = [axis.label, axis.offsetText]
+    for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+        parts += [tick.tick1line, tick.tick2line, tick.gridline, tick.label1, tick.label2]
+    boxes = [_drawn_extent(part, renderer) for part in parts if part.get_visible()]
+    if not boxes or any(box is None for box in boxes):
+        return None
+    return Bbox.union(boxes)
 
 
 class _PngEncoder:
