@@ -14,12 +14,24 @@ LESSON_NAMES = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir())
 _MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*\n?", re.MULTILINE)
 
 
-def nbgrader(course_root, *args, timeout=900):
-    """Run nbgrader with the interpreter running the tests, in course_root (its config, its gradebook)."""
+def _nbgrader_command(course_root, args):
     bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
     env = dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_root, text=True,
-                          capture_output=True, timeout=timeout, env=env)
+    return dict(args=[sys.executable, "-m", "nbgrader", *args], cwd=course_root, text=True, env=env)
+
+
+def nbgrader_process(course_root, *args):
+    """Start nbgrader in course_root without waiting; its output goes to course_root/nbgrader.log.
+
+    A file, not a pipe: a pipe nobody reads yet would fill up and stall the process.
+    """
+    with open(Path(course_root) / "nbgrader.log", "w") as log:
+        return subprocess.Popen(**_nbgrader_command(course_root, args), stdout=log, stderr=subprocess.STDOUT)
+
+
+def nbgrader(course_root, *args, timeout=900):
+    """Run nbgrader with the interpreter running the tests, in course_root (its config, its gradebook)."""
+    proc = subprocess.run(**_nbgrader_command(course_root, args), capture_output=True, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc

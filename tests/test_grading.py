@@ -3,29 +3,46 @@
 For every lesson: the solution gets full marks, the untouched student notebook gets 0, and every
 known-wrong answer in tests/wrong_answers loses the points of its exercise.
 """
+import os
+import shutil
+
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course_tools import LESSON_NAMES, SOLUTIONS, fill_in, grade_id, make_course_root, nbgrader, solution_sources
+from course_tools import (LESSON_NAMES, SOLUTIONS, fill_in, grade_id, make_course_root, nbgrader, nbgrader_process,
+                          solution_sources)
 from wrong_answers import wrong_answers
 
 pytestmark = pytest.mark.grading
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # nbgrader grades one notebook at a time: one process per core
 
 
 def grade_cell_for(exercise):
     return "test_" + exercise.removeprefix("ex_")
 
 
+def autograde_in_parallel(roots, lesson):
+    """`nbgrader autograde` in every course root at once: one process per core, separate gradebooks."""
+    procs = [nbgrader_process(root, "autograde", lesson, "--force") for root in roots]
+    failures = [f"{root}:\n{(root / 'nbgrader.log').read_text()}" for root, proc in zip(roots, procs)
+                if proc.wait(timeout=1800)]
+    assert not failures, "nbgrader autograde failed:\n" + "\n".join(failures)
+
+
 @pytest.fixture(scope="module", params=LESSON_NAMES)
 def graded(request, tmp_path_factory):
-    """Generate, submit (solution, blank, every wrong answer), autograde; return the scores."""
+    """Generate, submit (solution, blank, every wrong answer), autograde; return the scores.
+
+    The submissions are shared out over one course root per core, graded side by side.
+    """
     lesson = request.param
-    root = make_course_root(tmp_path_factory.mktemp(lesson), [lesson])
-    nbgrader(root, "generate_assignment", lesson, "--force")
+    first = make_course_root(tmp_path_factory.mktemp(lesson), [lesson])
+    nbgrader(first, "generate_assignment", lesson, "--force")
+    roots = [first] + [shutil.copytree(first, first.with_name(f"{first.name}-{i}")) for i in range(1, WORKERS)]
     (source_path,) = (SOLUTIONS / lesson).glob("*.ipynb")
     source = nbformat.read(source_path, as_version=4)
-    student = nbformat.read(root / "lessons" / lesson / source_path.name, as_version=4)
+    student = nbformat.read(roots[0] / "lessons" / lesson / source_path.name, as_version=4)
     solutions = solution_sources(source)
     wrong = wrong_answers(lesson)
 
@@ -36,17 +53,19 @@ def graded(request, tmp_path_factory):
             sid = f"wrong-{exercise}-{i}"
             submissions[sid] = fill_in(student, {**solutions, exercise: code})
             labels[sid] = (exercise, label)
+    root_of = {sid: roots[i % WORKERS] for i, sid in enumerate(submissions)}
     for sid, nb in submissions.items():
-        folder = root / "submitted" / sid / lesson
+        folder = root_of[sid] / "submitted" / sid / lesson
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / source_path.name)
-    nbgrader(root, "autograde", lesson, "--force")
+    autograde_in_parallel(roots, lesson)
 
     scores = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        for sid in submissions:
-            nb = gb.find_submission_notebook(source_path.stem, lesson, sid)
-            scores[sid] = {g.name: (g.auto_score, g.max_score) for g in nb.grades if g.cell_type == "code"}
+    for root in roots:
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+            for sid in [s for s, r in root_of.items() if r == root]:
+                nb = gb.find_submission_notebook(source_path.stem, lesson, sid)
+                scores[sid] = {g.name: (g.auto_score, g.max_score) for g in nb.grades if g.cell_type == "code"}
     return {"lesson": lesson, "source": source, "scores": scores, "labels": labels, "wrong": wrong}
 
 
