@@ -221,8 +221,8 @@ class _Painter:
     def png(self):
         canvas, self.count = self.fig.canvas, self.count + 1
         changed = self._changed()
-        for artist in [a for artists in (changed or {}).values() for a in artists]:
-            self.extents.pop(artist, None)
+        # where the changed artists were in the background (missing if never measured)
+        was = {a: self.extents.pop(a, None) for artists in (changed or {}).values() for a in artists}
         wanted = None
         if changed is not None and self.geometry is not None and self._geometry() == self.geometry:
             wanted = self._wanted(changed, canvas.get_renderer())
@@ -230,25 +230,70 @@ class _Painter:
             self._full_draw()
         else:
             if self.background is None or wanted != self.dynamic:
+                region = self._region(wanted, was, canvas.get_renderer()) if self.background else None
                 self._set_dynamic(wanted)
-                canvas.draw()  # the background: everything but the dynamic artists
+                if region is None:
+                    canvas.draw()  # the background: everything but the dynamic artists
+                else:
+                    self._redraw_background_in(region, canvas.get_renderer())
                 self.background = canvas.copy_from_bbox(self.fig.bbox)
             canvas.restore_region(self.background)
             self._draw_dynamic(canvas.get_renderer())
         self._unstale()
         return self.encoder.encode(np.asarray(canvas.buffer_rgba()))
 
+    def _region(self, wanted, was, renderer):
+        """Whole pixels holding every artist that enters or leaves the background, as it is drawn there;
+        None if that is not known."""
+        moving = {a for arts in wanted.values() for a in arts} ^ {a for arts in self.dynamic.values() for a in arts}
+        boxes = [(was[a] or _clip_bound(a)) if a in was else self._extent_of(a, renderer) for a in moving]
+        if not boxes or any(box is None for box in boxes):
+            return None
+        box = Bbox.intersection(Bbox.union(boxes), self.fig.bbox)
+        if box is None:
+            return None
+        x0, y0, x1, y1 = box.extents
+        return Bbox.from_extents(math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1))
+
+    def _redraw_background_in(self, region, renderer):
+        """Bring the background up to date inside region: a draw that leaves out the artists that do not
+        reach into it gives the right pixels there, and only those are copied into the old background."""
+        canvas, left_out = self.fig.canvas, []
+        for container in [self.fig, *self.fig.axes]:
+            for artist in container.get_children():
+                if artist.get_animated() or isinstance(artist, Axes) or artist is container.patch:
+                    continue
+                box = self._extent_of(artist, renderer)
+                if box is not None and not box.overlaps(region):
+                    left_out.append(artist)
+        for artist in left_out:
+            artist.set_animated(True)
+        try:
+            canvas.draw()
+        finally:
+            for artist in left_out:
+                artist.set_animated(False)
+        inside = canvas.copy_from_bbox(region)
+        canvas.restore_region(self.background)
+        canvas.restore_region(inside)
+
+    def _extent_of(self, artist, renderer):
+        if artist not in self.extents:
+            self.extents[artist] = _extent(artist, renderer)
+        return self.extents[artist]
+
     def _wanted(self, changed, renderer):
         """Container -> artists to redraw, or None if only a full draw is right."""
         for container, artists in changed.items():
             seen = self.volatile.setdefault(container, {})
             seen.update(dict.fromkeys(artists, self.count))
+        forgotten = False
         for seen in self.volatile.values():
             for artist in [a for a, last in seen.items() if self.count - last > self.FORGET_AFTER]:
                 del seen[artist]
-        # Between clean-ups the redrawn set only grows, so the background is not redrawn back and forth.
-        keep = self.count % self.FORGET_AFTER != 0
-        wanted = {c: self._to_redraw(c, renderer, self.dynamic.get(c, ()) if keep else ())
+                forgotten = True
+        # Until an artist is forgotten the redrawn set only grows, so the background is not redrawn back and forth.
+        wanted = {c: self._to_redraw(c, renderer, () if forgotten else self.dynamic.get(c, ()))
                   for c, seen in self.volatile.items() if seen}
         if any(isinstance(a, Axes) for a in wanted.get(self.fig, ())):
             return None  # a figure-level artist under an Axes
@@ -325,9 +370,7 @@ class _Painter:
         for artist in self._drawing_order(container):
             if artist not in seeds and (not boxes or not artist.get_visible()):
                 continue  # below every changed artist, or invisible: stays in the background
-            if artist not in self.extents:
-                self.extents[artist] = _extent(artist, renderer)
-            box = self.extents[artist]
+            box = self._extent_of(artist, renderer)
             if artist in seeds or any(b is None or box is None or b.overlaps(box) for b in boxes):
                 redraw.append(artist)
                 boxes.append(box)
@@ -368,12 +411,16 @@ def _followers(ax, changed):
 def _extent(artist, renderer):
     """Where an artist may paint on the canvas, or None for anywhere: a text, line or patch within its
     extent padded by its line width, any artist within its clip box (Agg clips to whole pixels)."""
-    box = _drawn_extent(artist, renderer)
-    clip = artist.get_clip_box() if artist.get_clip_on() else None
+    box, clip = _drawn_extent(artist, renderer), _clip_bound(artist)
     if clip is None:
         return box
-    clip = clip.padded(1)
     return clip if box is None else Bbox.intersection(box, clip) or clip
+
+
+def _clip_bound(artist):
+    """The artist's clip box with the pixel that Agg may round it to; None if not clipped."""
+    clip = artist.get_clip_box() if artist.get_clip_on() else None
+    return None if clip is None else clip.padded(1)
 
 
 def _drawn_extent(artist, renderer):

@@ -77,8 +77,11 @@ def test_overlapping_and_changing_artists_render_exactly():
     ax.text(4, 5, "STATIC ABOVE", fontsize=14, zorder=3, bbox=dict(facecolor="yellow"))
     ax.text(1, 9, "far away", zorder=3)
     line, = ax.plot([0, 10], [0, 0], zorder=1)
+    below = ax.annotate("", (0.5, 0), xycoords=ax.get_xaxis_transform(), xytext=(0, -14),
+                        textcoords="offset points", ha="center", va="top")  # placed by a transform
 
     def update(x, top, extra):
+        below.set_text(f"x = {x:.1f}")
         moving.set_position((x, 5))
         moving.set_text(f"moving {x:.1f}")
         line.set_ydata([0, x])
