@@ -264,7 +264,7 @@ class _Painter:
                 if artist.get_animated() or isinstance(artist, Axes) or artist is container.patch:
                     continue
                 box = self._extent_of(artist, renderer)
-                if box is not None and not box.overlaps(region):
+                if not _meet(box, region):
                     left_out.append(artist)
         for artist in left_out:
             artist.set_animated(True)
@@ -371,7 +371,7 @@ class _Painter:
             if artist not in seeds and (not boxes or not artist.get_visible()):
                 continue  # below every changed artist, or invisible: stays in the background
             box = self._extent_of(artist, renderer)
-            if artist in seeds or any(b is None or box is None or b.overlaps(box) for b in boxes):
+            if artist in seeds or any(_meet(b, box) for b in boxes):
                 redraw.append(artist)
                 boxes.append(box)
         return redraw
@@ -411,10 +411,30 @@ def _followers(ax, changed):
 def _extent(artist, renderer):
     """Where an artist may paint on the canvas, or None for anywhere: a text, line or patch within its
     extent padded by its line width, any artist within its clip box (Agg clips to whole pixels)."""
+    if _paints_nothing(artist):
+        return _NOWHERE
     box, clip = _drawn_extent(artist, renderer), _clip_bound(artist)
     if clip is None:
         return box
     return clip if box is None else Bbox.intersection(box, clip) or clip
+
+
+_NOWHERE = Bbox.null()  # the extent of an artist that paints nothing
+
+
+def _paints_nothing(artist):
+    if not artist.get_visible():
+        return True
+    if isinstance(artist, Line2D):
+        return len(artist.get_xdata()) == 0
+    return isinstance(artist, Text) and not artist.get_text() and not _parts(artist)
+
+
+def _meet(a, b):
+    """Whether two extents may share a pixel (None: anywhere)."""
+    if a is _NOWHERE or b is _NOWHERE:
+        return False
+    return a is None or b is None or a.overlaps(b)
 
 
 def _clip_bound(artist):
@@ -438,6 +458,9 @@ def _drawn_extent(artist, renderer):
     except Exception:  # cannot say where it draws: assume everywhere
         return None
     width = artist.get_linewidth() if isinstance(artist, (Line2D, Patch)) else 0
+    if isinstance(artist, Line2D) and artist.get_marker() not in (None, "None", "none", ""):
+        # matplotlib pads by half the marker size; a tick mark reaches a whole marker size from its point
+        width += artist.get_markersize() / 2 + artist.get_markeredgewidth()
     pad = 3 + renderer.points_to_pixels(width or 0)
     return box.padded(pad) if np.isfinite(box.bounds).all() else None
 

@@ -112,3 +112,21 @@ def test_default_slider_step_keeps_the_value_on_the_grid():
         k = (value - lo) / slider.step
         assert abs(k - round(k)) < 1e-6, f"{(lo, hi, value)}: step {slider.step} puts {value} off the grid"
         assert slider.step <= (hi - lo) / 100 + 1e-12
+
+
+def test_long_ticks_next_to_a_changing_image_render_exactly():
+    fig = Figure(figsize=(3, 2.5))
+    ax = fig.add_subplot()
+    image = ax.imshow(np.zeros((4, 4)), extent=(0, 1, 0, 1), vmin=0, vmax=1, aspect="auto")
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    ax.tick_params(length=12, width=2)  # tick marks reach far past the marker size matplotlib pads by
+    ax.plot([0.5], [-0.02], "s", ms=9, clip_on=False)  # a marker under the tick marks
+    ax.text(0.5, -0.25, "below", transform=ax.transAxes)
+
+    def update(v):
+        image.set_data(np.full((4, 4), v))
+
+    explorer = Explorer(fig, update, sliders(v=(0.0, 1.0, 0.5)))
+    for v in [0.2, 0.9, 0.4]:
+        explorer.controls["v"].value = v
+        assert_same_as_full_draw(explorer, f"v={v}")
