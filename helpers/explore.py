@@ -216,6 +216,7 @@ class _Painter:
         self.background = None   # the canvas without the dynamic artists
         self.geometry = None     # what the background depends on
         self.extents = {}        # artist -> _extent, kept while it and the geometry stay unchanged
+        self.looks = {}          # text frame -> _look as last drawn
         self.encoder = _PngEncoder()
 
     def png(self):
@@ -342,17 +343,28 @@ class _Painter:
             if child is fig.patch:
                 continue
             if not isinstance(child, Axes):
-                if child.stale or _frame_changed(child):
+                if child.stale or self._frame_changed(child):
                     changed.setdefault(fig, []).append(child)
                 continue
             if child.patch.stale:
                 return None
             for artist in child.get_children():
-                if artist is not child.patch and (artist.stale or _frame_changed(artist)):
+                if artist is not child.patch and (artist.stale or self._frame_changed(artist)):
                     changed.setdefault(child, []).append(artist)
         for container, artists in changed.items():
             artists += _followers(container, [a for a in artists if a.stale])  # a recoloured frame moves nothing
         return changed or None
+
+    def _frame_changed(self, artist):
+        """Whether a text's arrow changed, or its frame; a frame given the colours it had (as when
+        all nodes of a graph are highlighted again) has not."""
+        changed = False
+        for part in _parts(artist):
+            if part is getattr(artist, "_bbox_patch", None) and part.stale:
+                changed |= self.looks.get(part) != _look(part)
+            else:
+                changed |= part.stale
+        return changed
 
     def _drawing_order(self, container):
         """The container's artists in the order it draws them (a stable sort by zorder)."""
@@ -382,6 +394,9 @@ class _Painter:
                 artist.stale = False
                 for part in _parts(artist):
                     part.stale = False
+                frame = getattr(artist, "_bbox_patch", None)
+                if frame is not None:
+                    self.looks[frame] = _look(frame)
             container.stale = False
 
 
@@ -390,8 +405,13 @@ def _parts(artist):
     return [p for p in (getattr(artist, "_bbox_patch", None), getattr(artist, "arrow_patch", None)) if p is not None]
 
 
-def _frame_changed(artist):
-    return any(part.stale for part in _parts(artist))
+def _look(frame):
+    """What a text's frame is drawn with (its place and size follow the text)."""
+    return (tuple(frame.get_facecolor()), tuple(frame.get_edgecolor()), frame.get_linewidth(),
+            str(frame.get_linestyle()), frame.get_hatch(), frame.get_alpha(), frame.get_visible(),
+            frame.get_fill(), frame.get_antialiased(), frame.get_joinstyle(), frame.get_capstyle(),
+            id(frame.get_boxstyle()), frame.get_mutation_scale(), frame.get_mutation_aspect(),
+            tuple(map(id, frame.get_path_effects())), frame.get_sketch_params(), frame.get_clip_on())
 
 
 def _followers(ax, changed):

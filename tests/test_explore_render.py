@@ -130,3 +130,20 @@ def test_long_ticks_next_to_a_changing_image_render_exactly():
     for v in [0.2, 0.9, 0.4]:
         explorer.controls["v"].value = v
         assert_same_as_full_draw(explorer, f"v={v}")
+
+
+def test_text_frames_recoloured_or_given_the_same_colours_render_exactly():
+    fig = Figure(figsize=(4, 2))
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    boxes = [ax.text(i, 0, f"n{i}", bbox=dict(facecolor="white", edgecolor="k")) for i in range(3)]
+    ax.set(xlim=(-0.5, 3), ylim=(-1, 1))
+
+    def update(hot):
+        for i, box in enumerate(boxes):  # every frame is set again, as a graph's highlight does
+            box.get_bbox_patch().set_facecolor("orange" if i == round(hot) else "white")
+
+    explorer = Explorer(fig, update, sliders(hot=(0.0, 2.0, 0.0, 1.0)))
+    for hot in [1.0, 2.0, 0.0, 2.0]:
+        explorer.controls["hot"].value = hot
+        assert_same_as_full_draw(explorer, f"hot={hot}")
