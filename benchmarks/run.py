@@ -28,8 +28,8 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the test suite's tools (tests/ is not a package)
 
-from course_tools import (LESSON_NAMES, SOLUTIONS, fill_in, make_course_root, nbgrader,  # noqa: E402
-                          run_notebook, solution_sources)
+from course_tools import (LESSON_NAMES, SOLUTIONS, control_values, fill_in, make_course_root,  # noqa: E402
+                          nbgrader, run_notebook, solution_sources)
 
 FLOOR_SOURCE = "import numpy as np\nimport matplotlib.pyplot as plt\nimport ipywidgets as widgets\n"
 
@@ -97,17 +97,7 @@ def changes(controls, count):
     for name, control in controls.items():
         if isinstance(control.value, bool):
             continue
-        if hasattr(control, "options"):
-            options = control.options.values() if isinstance(control.options, dict) else control.options
-            values = list(options)
-        else:
-            import numpy as np
-
-            stops = np.linspace(control.min, control.max, 13)
-            if hasattr(control, "base"):
-                stops = control.base ** stops
-            cast = (lambda v: int(round(v))) if isinstance(control.value, int) else float
-            values = [cast(v) for v in stops]
+        values = control_values(control, stops=13)
         sweeps[name] = values + values[-2:0:-1]
     pairs, i = [], 0
     while len(pairs) < count and sweeps:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 LESSONS = ROOT / "lessons"
@@ -95,3 +97,16 @@ def run_notebook(path):
         helpers.explore.Explorer.__init__ = original
         os.chdir(cwd)
     return built
+
+
+def control_values(control, stops=4):
+    """Values a person could pick: each option of a dropdown, both of a checkbox, or `stops` evenly
+    spaced values along a slider (a FloatLogSlider's min and max are exponents of its base)."""
+    if hasattr(control, "options"):
+        return list(control.options.values() if isinstance(control.options, dict) else control.options)
+    if isinstance(control.value, bool):
+        return [not control.value, control.value]
+    values = np.linspace(control.min, control.max, stops)
+    if hasattr(control, "base"):
+        values = control.base ** values
+    return [type(control.value)(round(v) if isinstance(control.value, int) else v) for v in values]

@@ -15,7 +15,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from course_tools import LESSON_NAMES, SOLUTIONS, run_notebook
+from course_tools import LESSON_NAMES, SOLUTIONS, control_values, run_notebook
 from helpers import Explorer, sliders
 
 matplotlib.use("Agg")
@@ -45,15 +45,6 @@ def assert_same_as_full_draw(explorer, what):
     assert not len(differ), f"{what}: {len(differ)} pixels differ from a full draw, e.g. at (row, col) {differ[0]}"
 
 
-def stops(control, n=4):
-    if hasattr(control, "options"):
-        return list(control.options if not isinstance(control.options, dict) else control.options.values())
-    values = np.linspace(control.min, control.max, n)
-    if hasattr(control, "base"):
-        values = control.base ** values
-    return [type(control.value)(round(v) if isinstance(control.value, int) else v) for v in values]
-
-
 @pytest.mark.parametrize("lesson", LESSON_NAMES)
 def test_explorer_pictures_equal_full_draws(lesson):
     for path in sorted((SOLUTIONS / lesson).glob("*.ipynb")):
@@ -63,7 +54,7 @@ def test_explorer_pictures_equal_full_draws(lesson):
             for name, control in explorer.controls.items():
                 if isinstance(control.value, bool):
                     continue
-                for value in stops(control):
+                for value in control_values(control):
                     control.value = value
                     assert_same_as_full_draw(explorer, f"{path.name} explorer {i}, {name}={value}")
 

@@ -4,24 +4,11 @@ The notebook's code cells run in-process; each Explorer built on the way is reco
 its controls is moved and the figure must be re-rendered without an error.
 """
 import matplotlib
-import numpy as np
 import pytest
 
-from course_tools import LESSON_NAMES, SOLUTIONS, run_notebook
+from course_tools import LESSON_NAMES, SOLUTIONS, control_values, run_notebook
 
 matplotlib.use("Agg")
-
-
-def settings(control):
-    """Values a person could pick: each option of a dropdown, four stops along a slider, both of a checkbox."""
-    if hasattr(control, "options"):
-        return list(control.options) if not isinstance(control.options, dict) else list(control.options.values())
-    if isinstance(control.value, bool):
-        return [not control.value, control.value]
-    stops = np.linspace(control.min, control.max, 4)
-    if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents of base
-        stops = control.base ** stops
-    return [type(control.value)(round(v) if isinstance(control.value, int) else v) for v in stops]
 
 
 @pytest.mark.parametrize("lesson", LESSON_NAMES)
@@ -32,7 +19,7 @@ def test_explorers_follow_every_control(lesson):
         for ex in explorers:
             assert ex.status.value == "", ex.status.value
             for name, control in ex.controls.items():
-                for target in settings(control):
+                for target in control_values(control):
                     renders, before = ex.renders, bytes(ex.image.value)
                     if control.value == target:
                         continue
