@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from grading.run import nbgrader_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 LESSONS = ROOT / "lessons"
@@ -17,9 +19,7 @@ _MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*\n?"
 
 
 def _nbgrader_command(course_root, args):
-    bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
-    env = dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
-    return dict(args=[sys.executable, "-m", "nbgrader", *args], cwd=course_root, text=True, env=env)
+    return dict(args=[sys.executable, "-m", "nbgrader", *args], cwd=course_root, text=True, env=nbgrader_env())
 
 
 def nbgrader_process(course_root, *args):
