@@ -1,7 +1,9 @@
-"""Reference versions of the array layers that Lesson 4 asks the learner to write.
+"""Reference versions of the array layers that Lesson 4 asks the learner to write (and, at the end, the
+Softmax-with-Loss layer of Lesson 5).
 
 Lessons 5 and later build on them so a learner who is stuck on Lesson 4 can still go on;
-Lesson 4 itself checks the learner's own versions and never imports these.
+Lesson 4 itself checks the learner's own versions and never imports these, nor does Lesson 5 import
+the Softmax-with-Loss layer, which it asks the learner to write.
 
 Every layer has the same contract (as in CS231n):
 - forward(inputs...) -> (out, cache)
@@ -81,3 +83,33 @@ def sigmoid_backward(dout, cache):
     if dout.shape != cache.shape:
         raise _shape_error("sigmoid_backward needs dout shaped like the output", dout=dout, y=cache)
     return dout * cache * (1.0 - cache)
+
+
+def softmax_with_loss_forward(z, t):
+    """Softmax followed by the mean cross-entropy, as one layer (the layer of Lesson 5).
+
+    Inputs:
+    - z: (N, C) scores
+    - t: (N,) class indices 0..C-1 (ints, or whole-number floats), or (N, C) one-hot rows
+
+    Returns:
+    - loss: float, the batch mean of -log p[true class], with log p by log-sum-exp (exact where p underflows)
+    - cache: (p, T), the probabilities and the targets as (N, C) rows
+    """
+    z = np.asarray(z, float)
+    t = np.asarray(t, float)
+    if z.ndim != 2 or t.shape not in ((z.shape[0],), z.shape):
+        raise _shape_error("softmax_with_loss_forward needs z (N, C) and t (N,) or (N, C)", z=z, t=t)
+    if t.ndim == 1:
+        if np.any(t != np.round(t)) or np.any(t < 0) or np.any(t > z.shape[1] - 1):
+            raise ValueError(f"class indices must be whole numbers in 0..{z.shape[1] - 1}; got {t}")
+        t = np.eye(z.shape[1])[t.astype(int)]
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-np.sum(t * log_p) / z.shape[0]), (np.exp(log_p), t)
+
+
+def softmax_with_loss_backward(dout, cache):
+    """dz = dout * (p - t) / N, for a number dout (1.0 when the loss is the objective)."""
+    p, t = cache
+    return dout * (p - t) / p.shape[0]
