@@ -1,0 +1,229 @@
+"""The capstone's data and pictures: scikit-learn's bundled 8x8 digits, split once, and views of training.
+
+Introduced in Lesson 7 (capstone: a digit classifier from your own layers). This module loads, records
+and draws; the network, its gradients, the minibatches, the update and the training loop all come from
+the learner's own functions, passed in. Views are built once and updated in place (line data, image data),
+so an explorer redraws quickly and a test can read back exactly what is shown.
+"""
+from typing import NamedTuple
+
+import numpy as np
+from matplotlib.figure import Figure
+
+CLASSES = 10
+SIDE = 8  # the images are 8 x 8 pixels, flattened to 64 features
+
+
+class DigitSplits(NamedTuple):
+    """Features x (N, 64) scaled to [0, 1] and labels t (N,) ints 0..9, for each part of the split."""
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_val: np.ndarray
+    t_val: np.ndarray
+    x_test: np.ndarray
+    t_test: np.ndarray
+
+
+def load_digit_splits(val=360, test=360, seed=0):
+    """scikit-learn's 1797 bundled 8x8 digits (no download), split into train / validation / test.
+
+    Introduced in Lesson 7 (capstone).
+
+    The split is stratified (each part keeps the share of every digit) and fixed by `seed`. Pixel
+    values 0..16 are divided by 16, so every feature lies in [0, 1].
+
+    Inputs:
+    - val, test: number of samples in the validation and test parts (the rest is for training)
+    - seed: int, fixes the split
+
+    Returns:
+    - DigitSplits of float arrays x_* (N, 64) and int arrays t_* (N,)
+    """
+    from sklearn.datasets import load_digits  # imported here: scikit-learn takes a moment to load
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x, t = digits.data / 16.0, digits.target.astype(np.int64)
+    if not (isinstance(val, int) and isinstance(test, int) and val >= CLASSES and test >= CLASSES
+            and val + test <= len(x) - CLASSES):
+        raise ValueError(f"val and test must be ints of at least {CLASSES} leaving at least {CLASSES} "
+                         f"samples of {len(x)} for training; got val={val!r}, test={test!r}")
+    x_rest, x_test, t_rest, t_test = train_test_split(x, t, test_size=test, stratify=t, random_state=seed)
+    x_train, x_val, t_train, t_val = train_test_split(x_rest, t_rest, test_size=val, stratify=t_rest,
+                                                      random_state=seed)
+    return DigitSplits(x_train, t_train, x_val, t_val, x_test, t_test)
+
+
+def _labels(name, t, n=None):
+    t = np.asarray(t)
+    if t.ndim != 1 or (n is not None and len(t) != n):
+        want = f"({n},)" if n is not None else "(N,)"
+        raise ValueError(f"{name} must have shape {want}; got {t.shape}")
+    if t.size and (t.dtype.kind not in "iu" or t.min() < 0 or t.max() >= CLASSES):
+        raise ValueError(f"{name} must hold ints 0..{CLASSES - 1}; got dtype {t.dtype}, values {np.unique(t)}")
+    return t
+
+
+def _images(x):
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != SIDE * SIDE:
+        raise ValueError(f"x must have shape (N, {SIDE * SIDE}), one flattened 8x8 image per row; got {x.shape}")
+    return x
+
+
+def confusion_matrix(t, y):
+    """Counts of (true class, predicted class) pairs.
+
+    Introduced in Lesson 7 (capstone).
+
+    Inputs:
+    - t: (N,) true classes, ints 0..9
+    - y: (N,) predicted classes, ints 0..9
+
+    Returns:
+    - counts: (10, 10) int array; counts[i, j] = number of samples of class i predicted as j
+    """
+    t = _labels("t", t)
+    y = _labels("y", y, len(t))
+    counts = np.zeros((CLASSES, CLASSES), dtype=np.int64)
+    np.add.at(counts, (t, y), 1)
+    return counts
+
+
+def show_confusion(counts, title="confusion matrix"):
+    """A figure of the confusion matrix: rows true class, columns predicted, every count written in."""
+    counts = np.asarray(counts)
+    if counts.shape != (CLASSES, CLASSES):
+        raise ValueError(f"counts must have shape ({CLASSES}, {CLASSES}); got {counts.shape}")
+    fig = Figure(figsize=(5.2, 4.6), layout="constrained")
+    ax = fig.add_subplot()
+    off = counts * (1 - np.eye(CLASSES))  # colour the mistakes; the diagonal would swamp them
+    image = ax.imshow(off, cmap="Reds", vmin=0, vmax=max(off.max(), 1))
+    for (i, j), n in np.ndenumerate(counts):
+        if n:
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=8,
+                    color="k" if i == j or off[i, j] < 0.6 * off.max() else "w",
+                    fontweight="bold" if i == j else "normal")
+    ax.set(xticks=range(CLASSES), yticks=range(CLASSES), xlabel="predicted class", ylabel="true class",
+           title=title)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="mistakes (off the diagonal)")
+    return fig
+
+
+def show_digits(x, titles=(), columns=12, title=None):
+    """A grid of 8x8 digits, one per row of x, each with an optional title (e.g. 'true 3, said 8')."""
+    x = _images(x)
+    titles = list(titles)
+    if titles and len(titles) != len(x):
+        raise ValueError(f"titles must hold one str per image ({len(x)}); got {len(titles)}")
+    rows = max(1, -(-len(x) // columns))
+    fig = Figure(figsize=(0.85 * columns, 1.0 * rows + (0.3 if title else 0)), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k < len(x):
+            ax.imshow(x[k].reshape(SIDE, SIDE), cmap="gray_r", vmin=0, vmax=1)
+            if titles:
+                ax.set_title(titles[k], fontsize=7)
+    if not len(x):
+        axes[0, 0].text(0, 0.5, "nothing to show", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_misclassified(x, t, y, limit=36, columns=12):
+    """The first `limit` samples whose predicted class y differs from the true class t, titled 'true -> said'."""
+    x = _images(x)
+    t = _labels("t", t, len(x))
+    y = _labels("y", y, len(x))
+    wrong = np.flatnonzero(t != y)
+    shown = wrong[:limit]
+    titles = [f"{t[i]} -> {y[i]}" for i in shown]
+    return show_digits(x[shown], titles, columns=columns,
+                       title=f"{len(wrong)} of {len(x)} misclassified (true -> predicted)")
+
+
+class Recorder:
+    """Called after every epoch (as train's on_epoch), records the curves of a training run.
+
+    Introduced in Lesson 7 (capstone).
+
+    Each call measures, on the whole training and validation sets, the mean loss and the accuracy, and
+    the size of the gradient of every weight matrix on the training set (the gradient-flow view).
+
+    Inputs:
+    - loss_fn: the learner's loss_fn(params, x, t) -> (loss, grads)
+    - scores_fn: the learner's scores_fn(params, x) -> (scores, caches)
+    - data: DigitSplits (only the train and validation parts are used)
+
+    Attributes (lists, one entry per epoch):
+    - epochs, train_loss, val_loss, train_acc, val_acc
+    - grad_norms: dict weight name ('W1', ...) -> list of Frobenius norms of its training-set gradient
+    """
+
+    def __init__(self, loss_fn, scores_fn, data):
+        self.loss_fn, self.scores_fn, self.data = loss_fn, scores_fn, data
+        self.epochs, self.train_loss, self.val_loss, self.train_acc, self.val_acc = [], [], [], [], []
+        self.grad_norms = {}
+
+    def accuracy(self, params, x, t):
+        scores, _ = self.scores_fn(params, x)
+        return float(np.mean(np.argmax(scores, axis=1) == t))
+
+    def __call__(self, epoch, params):
+        d = self.data
+        loss, grads = self.loss_fn(params, d.x_train, d.t_train)
+        self.epochs.append(epoch)
+        self.train_loss.append(float(loss))
+        self.val_loss.append(float(self.loss_fn(params, d.x_val, d.t_val)[0]))
+        self.train_acc.append(self.accuracy(params, d.x_train, d.t_train))
+        self.val_acc.append(self.accuracy(params, d.x_val, d.t_val))
+        for name in sorted(k for k in grads if k.startswith("W")):
+            self.grad_norms.setdefault(name, []).append(float(np.linalg.norm(grads[name])))
+
+
+class TrainingView:
+    """Three panels updated in place: loss, accuracy (train and validation) and gradient flow per epoch.
+
+    Introduced in Lesson 7 (capstone).
+
+    The axes are fixed (epochs 0..max_epochs; loss and gradient norms on fixed log scales), so runs can
+    be compared by eye and an explorer redraws only the lines.
+
+    Inputs:
+    - max_epochs: int, the x range
+    - layers: int, how many weight matrices the gradient-flow panel has lines for
+
+    Attributes: fig; ax_loss, ax_acc, ax_grad; lines: dict name -> Line2D
+    ('train_loss', 'val_loss', 'train_acc', 'val_acc', 'W1', 'W2', ...)
+    """
+
+    def __init__(self, max_epochs, layers=3, figsize=(12, 3.6)):
+        if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
+            raise ValueError(f"max_epochs must be an int >= 1; got {max_epochs!r}")
+        self.fig = Figure(figsize=figsize, layout="constrained")
+        self.ax_loss, self.ax_acc, self.ax_grad = self.fig.subplots(1, 3)
+        self.lines = {}
+        for key, ax, label, style in [("train_loss", self.ax_loss, "train", "-"), ("val_loss", self.ax_loss, "validation", "--"),
+                                      ("train_acc", self.ax_acc, "train", "-"), ("val_acc", self.ax_acc, "validation", "--")]:
+            self.lines[key], = ax.plot([], [], style, color="tab:blue" if style == "-" else "tab:orange", label=label)
+        for k in range(1, layers + 1):
+            self.lines[f"W{k}"], = self.ax_grad.plot([], [], marker=".", ms=3, label=f"$\\|\\partial L/\\partial W_{k}\\|$")
+        self.ax_acc.axhline(0.95, color="0.6", lw=0.8, ls=":")
+        self.ax_loss.set(title="loss (mean cross-entropy)", xlabel="epoch", yscale="log", ylim=(5e-3, 5))
+        self.ax_acc.set(title="accuracy", xlabel="epoch", ylim=(0, 1.02))
+        self.ax_grad.set(title="gradient flow: size of each layer's gradient", xlabel="epoch", yscale="log",
+                         ylim=(1e-4, 30))
+        for ax in (self.ax_loss, self.ax_acc, self.ax_grad):
+            ax.set_xlim(0, max_epochs)
+            ax.legend(loc="upper right", fontsize=8)
+
+    def update(self, record, title=None):
+        """Show a Recorder's curves (weights it has no line for are left out); title goes above the figure."""
+        for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
+            self.lines[key].set_data(record.epochs, getattr(record, key))
+        for name, line in self.lines.items():
+            if name.startswith("W"):
+                line.set_data(record.epochs, record.grad_norms.get(name, []))
+        self.fig.suptitle(title or "")
