@@ -225,5 +225,6 @@ class TrainingView:
             self.lines[key].set_data(record.epochs, getattr(record, key))
         for name, line in self.lines.items():
             if name.startswith("W"):
-                line.set_data(record.epochs, record.grad_norms.get(name, []))
+                norms = record.grad_norms.get(name, [])
+                line.set_data(record.epochs if norms else [], norms)
         self.fig.suptitle(title or "")
