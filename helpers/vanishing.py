@@ -24,7 +24,9 @@ class GradientFlowView:
     Left: the gradient norm of each layer's weights, and the standard deviation of each hidden layer's
     activations, on a fixed log scale (values beyond its limits are drawn at its edge). Right: one
     histogram per hidden layer, stacked bottom (layer 1) to top, over fixed bins; values outside the
-    bins are counted in the first or last bin.
+    bins are counted in the first or last bin. A bar's height is the square root of its share of the
+    layer's values (relative to the layer's tallest bar), so that thin tails stay visible beside a
+    spike (ReLU's zeros).
 
     Inputs:
     - max_depth: int >= 2, the most layers (with weights) a network shown may have
@@ -42,7 +44,7 @@ class GradientFlowView:
     - edges: the bin edges; centers: the bin centres
     """
 
-    def __init__(self, max_depth=20, value_range=(-1.2, 3.0), bins=42, limits=(1e-40, 1e40), figsize=(11, 4.4)):
+    def __init__(self, max_depth=20, value_range=(-1.2, 3.0), bins=56, limits=(1e-40, 1e40), figsize=(11, 4.4)):
         if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 2:
             raise ValueError(f"max_depth must be an int >= 2; got {max_depth!r}")
         low, high = map(float, value_range)
@@ -59,22 +61,24 @@ class GradientFlowView:
     def _build_norms(self):
         ax = self.ax_norms
         self.grad_line, = ax.semilogy([], [], "o-", color="crimson", ms=4, label="gradient norm ‖dL/dW‖ of layer l")
-        self.std_line, = ax.semilogy([], [], "s--", color="tab:blue", ms=3, label="std of the activations of layer l")
-        ax.set(xlim=(0, self.max_depth + 1), ylim=self.limits, xlabel="layer l (1 = next to the input)",
-               title="gradient norm and activation size per layer")
+        self.std_line, = ax.semilogy([], [], "s--", color="tab:blue", ms=3, label="std of layer l's activations")
+        ax.set(xlim=(0, self.max_depth + 1), ylim=self.limits, xlabel="layer l (1 = next to the input)")
+        ax.set_xticks(range(0, self.max_depth + 1, 5))
         ax.set_yticks([10.0 ** k for k in range(int(np.log10(self.limits[0])), int(np.log10(self.limits[1])) + 1, 10)])
         ax.axhline(1.0, color="0.6", lw=0.8, zorder=1)
-        ax.legend(loc="upper right", fontsize=8)
+        # a key in plain texts above the axes: a Legend would be redrawn whenever a line changes
+        ax.text(0.0, 1.02, "● gradient norm ‖dL/dW‖ of layer l", color="crimson", transform=ax.transAxes)
+        ax.text(1.0, 1.02, "■ std of layer l's activations", color="tab:blue", ha="right", transform=ax.transAxes)
         self.readout = ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=9)
 
     def _build_hist(self):
         ax = self.ax_hist
         self.hist_lines = [ax.plot([], [], color="tab:green", lw=1.1, drawstyle="steps-mid")[0]
                            for _ in range(self.max_depth - 1)]
-        pad = 2 * (self.edges[1] - self.edges[0])  # keeps the lines off the axes' edges
-        ax.set(xlim=(self.edges[0] - pad, self.edges[-1] + pad), ylim=(0.4, self.max_depth + 0.3),
+        pad = 0.06 * (self.edges[-1] - self.edges[0])  # keeps the lines clear of the ticks, which then need no redraw
+        ax.set(xlim=(self.edges[0] - pad, self.edges[-1] + pad), ylim=(-0.1, self.max_depth + 1.0),
                xlabel="activation value (outside the bins: counted at the edge)", ylabel="hidden layer",
-               title="histogram of each hidden layer's activations")
+               title="activations of each hidden layer (√ of the histogram)")
         step = max(1, self.max_depth // 10)
         ax.set_yticks(range(1, self.max_depth, step))
 
@@ -85,7 +89,7 @@ class GradientFlowView:
         if a.size == 0:
             return np.zeros(self.centers.size)
         width = self.edges[1] - self.edges[0]
-        index = np.clip(((a - self.edges[0]) / width).astype(np.int64, copy=False), 0, self.centers.size - 1)
+        index = np.clip((a - self.edges[0]) / width, 0, self.centers.size - 1).astype(np.int64)
         return np.bincount(index, minlength=self.centers.size) / a.size
 
     def update(self, grad_norms, activations):
@@ -102,7 +106,7 @@ class GradientFlowView:
         if len(activations) != depth - 1:
             raise ValueError(f"need one activation array per hidden layer ({depth - 1} for {depth} layers); "
                              f"got {len(activations)}")
-        low, high = self.limits[0] * 10, self.limits[1] / 10  # inside the panel, off its edges
+        low, high = self.limits[0] * 1e5, self.limits[1] / 1e5  # inside the panel, clear of its ticks
         shown = np.clip(np.nan_to_num(norms, nan=low, posinf=high), low, high)
         self.grad_line.set_data(np.arange(1, depth + 1), shown)
         stds = np.array([np.std(a) for a in activations])
@@ -113,6 +117,6 @@ class GradientFlowView:
         for layer, line in enumerate(self.hist_lines, start=1):
             if layer < depth:
                 h = self.histogram(activations[layer - 1])
-                line.set_data(self.centers, layer + 0.85 * h / max(h.max(), 1e-12))
+                line.set_data(self.centers, layer + 0.85 * np.sqrt(h / max(h.max(), 1e-12)))
             else:
                 line.set_data([], [])
