@@ -9,6 +9,8 @@
 3. autograde  seconds per submitted notebook for one lesson with 20 synthetic submissions through
               real `nbgrader autograde` in a throw-away course root, beside nbgrader's start-up and
               the kernel start-up floor.
+4. training   one training epoch of the capstone network (Lesson 7: 64 -> 128 -> 10, batches of 32, the
+              solution's functions on the reference layers), median of several epochs, in samples per second.
 
 The machine's load average is printed with every part: other work on the machine slows every figure.
 """
@@ -23,6 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -236,12 +240,49 @@ def bench_autograde(count):
     print(f"{'kernel start-up floor (start, run `pass`, stop), median of 3':56s} {floor:7.2f} s")
 
 
+# --- 4. training speed --------------------------------------------------------------------
+
+CAPSTONE = SOLUTIONS / "07_capstone_digits" / "capstone_digits.ipynb"
+CAPSTONE_CELLS = {"imports", "data", "layers", "init"}  # what the exercise solutions build on
+
+
+def capstone_solution():
+    """The capstone's data, init_params and exercise solutions, run in one namespace."""
+    import nbformat
+    from course_tools import grade_id, strip_markers
+
+    namespace = {}
+    for cell in nbformat.read(CAPSTONE, as_version=4).cells:
+        if cell.cell_type == "code" and (cell.id in CAPSTONE_CELLS or (grade_id(cell) or "").startswith("ex_")):
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(strip_markers(cell.source), namespace)
+    return namespace
+
+
+def bench_training(epochs):
+    print(f"\n== Training speed: one epoch of the capstone network (64 -> 128 -> 10, batches of 32); {load()}")
+    sol = capstone_solution()
+    data, rng = sol["data"], np.random.default_rng(0)
+    params = sol["init_params"]((64, 128, 10), rng)
+    times = []
+    for _ in range(epochs + 1):  # the first epoch warms up (caches, allocations) and is not counted
+        began = time.perf_counter()
+        params, _ = sol["train"](params, data.x_train, data.t_train, 0.5, 1, 32, rng)
+        times.append(time.perf_counter() - began)
+    epoch = statistics.median(times[1:])
+    samples = len(data.t_train)
+    print(f"{'one epoch, ' + str(samples) + ' samples, median of ' + str(epochs):56s} {epoch * 1000:7.2f} ms")
+    print(f"{'samples per second':56s} {samples / epoch:9.0f}")
+    print(f"{'fastest / slowest epoch':56s} {min(times[1:]) * 1000:7.2f} ms / {max(times[1:]) * 1000:.2f} ms")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=["course", "explorers", "autograde"],
-                        default=["course", "explorers", "autograde"])
+    parser.add_argument("--only", nargs="+", choices=["course", "explorers", "autograde", "training"],
+                        default=["course", "explorers", "autograde", "training"])
     parser.add_argument("--changes", type=int, default=60, help="value changes per explorer (default 60)")
     parser.add_argument("--submissions", type=int, default=20, help="synthetic submissions (default 20, at least 2)")
+    parser.add_argument("--epochs", type=int, default=15, help="timed training epochs (default 15)")
     args = parser.parse_args()
     print(f"Benchmarks, {time.strftime('%Y-%m-%d %H:%M')}; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     if "course" in args.only:
@@ -250,6 +291,8 @@ def main():
         bench_explorers(args.changes)
     if "autograde" in args.only:
         bench_autograde(args.submissions)
+    if "training" in args.only:
+        bench_training(args.epochs)
 
 
 if __name__ == "__main__":
