@@ -216,6 +216,7 @@ class _Painter:
         self.background = None   # the canvas without the dynamic artists
         self.geometry = None     # what the background depends on
         self.extents = {}        # artist -> _extent, kept while it and the geometry stay unchanged
+        self.parts = {}          # unchanged Axis -> what it draws (ticks, labels), redrawn one by one
         self.looks = {}          # text frame -> _look as last drawn
         self.encoder = _PngEncoder()
 
@@ -224,8 +225,16 @@ class _Painter:
         changed = self._changed()
         # where the changed artists were in the background (missing if never measured)
         was = {a: self.extents.pop(a, None) for artists in (changed or {}).values() for a in artists}
+        for axis in [a for a in was if a in self.parts]:  # its ticks may have moved or changed
+            for part in self.parts.pop(axis):
+                self.extents.pop(part, None)
         wanted = None
-        if changed is not None and self.geometry is not None and self._geometry() == self.geometry:
+        if changed is not None and self.geometry is not None:
+            geometry = self._geometry()
+            if geometry != self.geometry:  # new limits or places: every artist may move, the background too
+                self.extents.clear()
+                self.parts.clear()
+                self.background, self.geometry = None, geometry
             wanted = self._wanted(changed, canvas.get_renderer())
         if wanted is None:
             self._full_draw()
@@ -234,12 +243,15 @@ class _Painter:
                 region = self._region(wanted, was, canvas.get_renderer()) if self.background else None
                 self._set_dynamic(wanted)
                 if region is None:
-                    canvas.draw()  # the background: everything but the dynamic artists
+                    self._draw_background()  # everything but the dynamic artists
                 else:
                     self._redraw_background_in(region, canvas.get_renderer())
                 self.background = canvas.copy_from_bbox(self.fig.bbox)
-            canvas.restore_region(self.background)
-            self._draw_dynamic(canvas.get_renderer())
+            if self._geometry() != self.geometry:  # the draw itself moved something (e.g. an aspect ratio)
+                self._full_draw()
+            else:
+                canvas.restore_region(self.background)
+                self._draw_dynamic(canvas.get_renderer())
         self._unstale()
         return self.encoder.encode(np.asarray(canvas.buffer_rgba()))
 
@@ -270,7 +282,7 @@ class _Painter:
         for artist in left_out:
             artist.set_animated(True)
         try:
-            canvas.draw()
+            self._draw_background()
         finally:
             for artist in left_out:
                 artist.set_animated(False)
@@ -290,15 +302,29 @@ class _Painter:
             seen.update(dict.fromkeys(artists, self.count))
         forgotten = False
         for seen in self.volatile.values():
-            for artist in [a for a, last in seen.items() if self.count - last > self.FORGET_AFTER]:
+            for artist in [a for a, last in seen.items() if self.count - last > self._forget_after(a)]:
                 del seen[artist]
                 forgotten = True
         # Until an artist is forgotten the redrawn set only grows, so the background is not redrawn back and forth.
-        wanted = {c: self._to_redraw(c, renderer, () if forgotten else self.dynamic.get(c, ()))
-                  for c, seen in self.volatile.items() if seen}
-        if any(isinstance(a, Axes) for a in wanted.get(self.fig, ())):
-            return None  # a figure-level artist under an Axes
+        def seeds(container):
+            return set(self.volatile.get(container, ())) | set(() if forgotten else self.dynamic.get(container, ()))
+
+        wanted, boxes, on_figure = {}, [], seeds(self.fig)  # boxes: what is redrawn, so far in drawing order
+        for child in self._drawing_order(self.fig):
+            if isinstance(child, Axes):
+                if any(_meet(b, self._extent_of(child.patch, renderer)) for b in boxes):
+                    return None  # a figure-level artist, or another Axes, under this one's background
+                wanted[child] = self._to_redraw(child, renderer, seeds(child), boxes)
+            elif child in on_figure or (boxes and child.get_visible()
+                                        and any(_meet(b, self._extent_of(child, renderer)) for b in boxes)):
+                wanted.setdefault(self.fig, []).append(child)
+                boxes.append(self._extent_of(child, renderer))
         return {c: arts for c, arts in wanted.items() if arts}
+
+    def _forget_after(self, artist):
+        """Renders without a change before an artist returns to the background: at once for an axis (it
+        changes rarely, with limits or labels, and costs more to redraw every time than to put back)."""
+        return 0 if isinstance(artist, Axis) else self.FORGET_AFTER
 
     def _draw_dynamic(self, renderer):
         for child in self._drawing_order(self.fig):
@@ -314,6 +340,7 @@ class _Painter:
             self.fig.set_dpi(self.dpi)
         self._set_dynamic({})
         self.extents.clear()
+        self.parts.clear()
         self.fig.canvas.draw()
         if self.geometry is None and self.fig.get_layout_engine() is not None:
             self.fig.set_layout_engine("none")  # keep the positions just computed
@@ -324,9 +351,23 @@ class _Painter:
             for artist in artists:
                 artist.set_animated(False)
         self.dynamic = dynamic
-        for artists in self.dynamic.values():
+        for container, artists in self.dynamic.items():
+            children = set(container.get_children())
             for artist in artists:
-                artist.set_animated(True)  # canvas.draw() leaves it out of the background
+                if artist in children:
+                    artist.set_animated(True)  # canvas.draw() leaves it out of the background
+
+    def _draw_background(self):
+        """canvas.draw() without the dynamic artists: an Axes skips its animated children, and the
+        dynamic parts of an axis draw nothing while it draws the rest."""
+        parts = [a for artists in self.dynamic.values() for a in artists if not a.get_animated()]
+        for part in parts:
+            part.draw = _draw_nothing
+        try:
+            self.fig.canvas.draw()
+        finally:
+            for part in parts:
+                del part.draw
 
     def _geometry(self):
         return (self.fig.bbox.bounds, self.fig.dpi, tuple(
@@ -367,18 +408,36 @@ class _Painter:
         return changed
 
     def _drawing_order(self, container):
-        """The container's artists in the order it draws them (a stable sort by zorder)."""
+        """The container's artists in the order it draws them (a stable sort by zorder); an axis that
+        has not changed lately stands for its parts, so only those that overlap a change are redrawn."""
         artists = [a for a in container.get_children() if a is not container.patch]
         if isinstance(container, Axes):
             if not (container.axison and container.get_frame_on()):
                 artists = [a for a in artists if not isinstance(a, Spine)]
             if not container.axison:
                 artists = [a for a in artists if not isinstance(a, Axis)]
-        return sorted(artists, key=attrgetter("zorder"))
+        ordered, changing = [], self.volatile.get(container, {})
+        for artist in sorted(artists, key=attrgetter("zorder")):
+            if isinstance(artist, Axis) and artist not in changing and artist.get_visible():
+                ordered += self._parts_of(artist)
+            else:
+                ordered.append(artist)
+        return ordered
 
-    def _to_redraw(self, container, renderer, also=()):
-        """The changed artists (and `also`) and every artist overlapping one redrawn before it."""
-        seeds, redraw, boxes = set(self.volatile[container]) | set(also), [], []
+    def _parts_of(self, axis):
+        """What an axis draws, in its order: each tick it shows (grid line, tick marks, labels), its label
+        and offset text, as placed at its last draw."""
+        if axis not in self.parts:
+            ticks = [tick for tick in axis._update_ticks() if tick.get_visible()]  # the ticks its draw shows
+            self.parts[axis] = [part for tick in ticks for part in
+                                (tick.gridline, tick.tick1line, tick.tick2line, tick.label1, tick.label2)]
+            self.parts[axis] += [axis.label, axis.offsetText]
+        return self.parts[axis]
+
+    def _to_redraw(self, container, renderer, seeds, boxes):
+        """The container's artists in seeds and every one overlapping one redrawn before it (boxes: the
+        extents of those redrawn before, extended with the new ones)."""
+        redraw = []
         for artist in self._drawing_order(container):
             if artist not in seeds and (not boxes or not artist.get_visible()):
                 continue  # below every changed artist, or invisible: stays in the background
@@ -398,6 +457,10 @@ class _Painter:
                 if frame is not None:
                     self.looks[frame] = _look(frame)
             container.stale = False
+
+
+def _draw_nothing(renderer):
+    pass
 
 
 def _parts(artist):
@@ -458,8 +521,9 @@ def _meet(a, b):
 
 
 def _clip_bound(artist):
-    """The artist's clip box with the pixel that Agg may round it to; None if not clipped."""
-    clip = artist.get_clip_box() if artist.get_clip_on() else None
+    """The artist's clip box with the pixel that Agg may round it to; None if not clipped (an axis's
+    clip box holds only its grid lines: its ticks and labels lie outside)."""
+    clip = artist.get_clip_box() if artist.get_clip_on() and not isinstance(artist, Axis) else None
     return None if clip is None else clip.padded(1)
 
 

@@ -60,6 +60,8 @@ class PerceptronView:
     Inputs:
     - ax: matplotlib Axes to draw on
     - resolution: int, the half-planes are sampled on a resolution x resolution grid
+    - limits: optional (xlim, ylim), one view for every data set (e.g. view_limits of all of them),
+      so switching data sets moves no axis; by default each set_data fits the view to its data
 
     Attributes (artists, for tests and for styling):
     - points: PathCollection of the data, coloured by target
@@ -70,8 +72,8 @@ class PerceptronView:
     - grid: array of shape (resolution**2, 2), the points whose predictions `show` needs
     """
 
-    def __init__(self, ax, resolution=120):
-        self.ax, self.resolution = ax, int(resolution)
+    def __init__(self, ax, resolution=120, limits=None):
+        self.ax, self.resolution, self.limits = ax, int(resolution), limits
         self.regions = ax.imshow(np.zeros((2, 2)), origin="lower", cmap=_REGION_CMAP, vmin=-1, vmax=1,
                                  interpolation="nearest", zorder=0)
         self.points = ax.scatter([], [], s=36, edgecolors="k", linewidths=0.5, zorder=3)
@@ -92,11 +94,13 @@ class PerceptronView:
         if not np.all(np.isin(t, (-1.0, 1.0))):
             raise ValueError("t must hold -1/+1 labels (use signed=True with the data helpers)")
         self.x, self.t = x, t
-        self.xlim, self.ylim = view_limits(x)
+        limits = self.limits if self.limits is not None else view_limits(x)
+        self.xlim, self.ylim = (tuple(map(float, lim)) for lim in limits)
         self.points.set_offsets(x)
         self.points.set_facecolors([_CLASS_COLORS[v] for v in t])
+        if self.ax.get_autoscale_on() or (self.ax.get_xlim(), self.ax.get_ylim()) != (self.xlim, self.ylim):
+            self.ax.set(xlim=self.xlim, ylim=self.ylim)  # (and turns autoscaling off, so set_extent keeps them)
         self.regions.set_extent((*self.xlim, *self.ylim))
-        self.ax.set(xlim=self.xlim, ylim=self.ylim)
         g1 = np.linspace(*self.xlim, self.resolution)
         g2 = np.linspace(*self.ylim, self.resolution)
         self.grid = np.stack(np.meshgrid(g1, g2), axis=-1).reshape(-1, 2)

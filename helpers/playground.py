@@ -3,7 +3,9 @@
 Introduced in Lesson 3 (the multi-layer perceptron and XOR). This module only draws: the
 network's outputs, hidden activations and losses come from the learner's own functions.
 Every update sets the data of artists made once (image, scatter offsets, line data), so an
-explorer redraws quickly and a test can read back exactly what is shown.
+explorer redraws quickly and a test can read back exactly what is shown. Axis limits change only
+when they must (new limits mean new ticks: a slow redraw of the whole figure): the hidden panel's
+frame grows in coarse steps when points leave it and never shrinks.
 """
 import numpy as np
 from matplotlib.figure import Figure
@@ -29,6 +31,25 @@ def _limits(values, pad=0.1):
     return low - margin, high + margin
 
 
+_FRAME_STEPS = (1.1, 2.2, 5.5)  # the hidden panel's frame edges, in units of a power of 10
+
+
+def _frame_edge(value, floor):
+    """floor, or if value is beyond it the smallest of 1.1, 2.2, 5.5 x 10^k (k >= 0) that is not below value."""
+    if not value > floor:
+        return floor
+    k = max(0, int(np.floor(np.log10(value / _FRAME_STEPS[0]))))
+    return min(step * 10.0 ** e for e in (k, k + 1) for step in _FRAME_STEPS if step * 10.0 ** e >= value)
+
+
+def _set_limits(ax, xlim=None, ylim=None):
+    """Set the limits that differ (setting equal ones would still mark the axis as changed)."""
+    if xlim is not None and (ax.get_autoscalex_on() or ax.get_xlim() != tuple(xlim)):
+        ax.set_xlim(xlim)
+    if ylim is not None and (ax.get_autoscaley_on() or ax.get_ylim() != tuple(ylim)):
+        ax.set_ylim(ylim)
+
+
 class PlaygroundView:
     """A figure with three panels, updated in place.
 
@@ -46,6 +67,8 @@ class PlaygroundView:
     - boundary: Line2D, the output unit's decision line in hidden space (two hidden units only)
     - loss: Line2D, the loss per epoch (x = 1, 2, ...)
     - grid_points: (resolution**2, 2) array, the last grid returned by grid()
+    - hidden_frame: ((low, high), (low, high)), the hidden panel's limits; they start at
+      (-0.1, 1.1) (a sigmoid's range with a margin) and only grow, to edges of 1.1, 2.2, 5.5 x 10^k
     """
 
     def __init__(self, resolution=70, figsize=(12, 3.9)):
@@ -67,9 +90,11 @@ class PlaygroundView:
         self.ax_hidden.set(title="the points in hidden space", xlabel="$h_1$", ylabel="$h_2$")
         self.ax_loss.set(title="loss per epoch", xlabel="epoch", ylabel="loss L", yscale="log")
         self.grid_points = np.zeros((0, 2))
+        self.hidden_frame = ((-0.1, 1.1), (-0.1, 1.1))
 
     def grid(self, x, margin=0.3):
-        """Grid points covering the data x (N, 2) with a margin, in row-major image order.
+        """Grid points covering the data x (N, 2) with a margin, in row-major image order. Pass every data set
+        the view will show (stacked) to keep one frame for all of them.
 
         Returns:
         - grid_points: (resolution**2, 2); grid_points[i * resolution + j] is pixel (row i, column j),
@@ -80,8 +105,8 @@ class PlaygroundView:
         x0, x1, y0, y1 = x0 - margin, x1 + margin, y0 - margin, y1 + margin
         gx, gy = np.meshgrid(np.linspace(x0, x1, self.resolution), np.linspace(y0, y1, self.resolution))
         self.grid_points = np.column_stack([gx.ravel(), gy.ravel()])
+        _set_limits(self.ax_regions, (x0, x1), (y0, y1))  # first: it turns autoscaling off for set_extent
         self.regions.set_extent((x0, x1, y0, y1))
-        self.ax_regions.set(xlim=(x0, x1), ylim=(y0, y1))
         return self.grid_points
 
     def update(self, x, t, y_grid, h, losses, boundary=None, title=None):
@@ -110,11 +135,24 @@ class PlaygroundView:
         plane = h[:, :2] if h.shape[1] >= 2 else np.column_stack([h[:, 0], np.zeros(len(h))])
         self.hidden.set_offsets(plane)
         self.hidden.set_array(t)
-        self.ax_hidden.set(xlim=_limits(plane[:, 0]), ylim=_limits(plane[:, 1]),
-                           ylabel="$h_2$" if h.shape[1] >= 2 else "(one hidden unit)")
+        self._grow_hidden_frame(plane)
+        ylabel = "$h_2$" if h.shape[1] >= 2 else "(one hidden unit)"
+        if self.ax_hidden.get_ylabel() != ylabel:  # setting it, even unchanged, redraws the axis
+            self.ax_hidden.set_ylabel(ylabel)
         self._draw_boundary(boundary)
         self._draw_losses(np.asarray(losses, dtype=np.float64).reshape(-1))
         self.fig.suptitle(title or "")
+
+    def _grow_hidden_frame(self, plane):
+        """Widen the hidden panel's frame where points fall outside it (never narrow it)."""
+        frame = []
+        for (low, high), values in zip(self.hidden_frame, plane.T):
+            finite = values[np.isfinite(values)]
+            if finite.size:
+                low, high = -_frame_edge(-finite.min(), -low), _frame_edge(finite.max(), high)
+            frame.append((low, high))
+        self.hidden_frame = tuple(frame)
+        _set_limits(self.ax_hidden, *self.hidden_frame)
 
     def _draw_boundary(self, boundary):
         """The line w1 h1 + w2 h2 + b = 0 across the hidden panel, or nothing."""
@@ -137,8 +175,6 @@ class PlaygroundView:
 
     def _draw_losses(self, losses):
         self.loss.set_data(np.arange(1, losses.size + 1), losses)
-        self.ax_loss.set_xlim(0, max(losses.size, 10) * 1.02)
         positive = losses[np.isfinite(losses) & (losses > 0)]
-        if positive.size:
-            low, high = positive.min(), positive.max()
-            self.ax_loss.set_ylim(low / 1.5, high * 1.5)
+        ylim = (positive.min() / 1.5, positive.max() * 1.5) if positive.size else None
+        _set_limits(self.ax_loss, (0, max(losses.size, 10) * 1.02), ylim)
