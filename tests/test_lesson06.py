@@ -251,6 +251,29 @@ def test_explorer_shows_the_learners_norms_and_activations(lesson, depth, activa
     assert f"{norms[0] / norms[-1]:.1e}" in view.readout.get_text()
 
 
+def test_explorer_things_to_try(lesson):
+    """What the explorer's list of things to try, and the written answer, say it shows."""
+    ns, _ = lesson
+
+    def network(depth, activation, init, scale=1.0):
+        weights, biases = ns["make_network"]([64] * depth + [10], ns["INITS"][init], scale=scale, seed=4)
+        norms = ns["layer_grad_norms"](ns["x_deep"], ns["y_deep"], weights, biases, activation)
+        return norms, ns["mlp_forward"](ns["x_deep"], weights, biases, activation)[3]
+
+    shallow, deep = network(2, "sigmoid", "Xavier")[0], network(20, "sigmoid", "Xavier")
+    assert deep[0][0] / deep[0][-1] < 1e-8 < shallow[0] / shallow[-1], "sigmoid: the curve tilts with depth"
+    assert all(abs(h.mean() - 0.5) < 0.1 for h in deep[1]), "sigmoid: the activations stay near 0.5"
+    norms, hs = network(12, "tanh", "small normal (0.01)")
+    assert hs[-1].std() < 1e-9 * hs[0].std() and norms.max() < 1e-9, "tanh, small normal: collapse"
+    assert network(20, "relu", "small normal (0.01)")[0].max() < 1e-20, "relu, small normal: every gradient below 1e-20"
+    he, he2 = network(20, "relu", "He")[0], network(20, "relu", "He", scale=2.0)[0]
+    assert he2.min() > 1e6 * he.max(), "relu, He at scale 2: explodes"
+    hs = network(20, "tanh", "large normal (1.0)")[1]
+    assert np.mean(np.abs(np.concatenate([h.ravel() for h in hs])) > 0.9) > 0.7, "tanh, large: saturated at -1 and 1"
+    leaky = network(20, "leaky relu", "He")[0]
+    np.testing.assert_allclose(leaky, he, rtol=0.2)
+
+
 def test_explorer_extremes_stay_inside_the_fixed_panels(lesson):
     ns, explorer = lesson
     c = explorer.controls
