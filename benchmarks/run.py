@@ -10,7 +10,8 @@
               real `nbgrader autograde` in a throw-away course root, beside nbgrader's start-up and
               the kernel start-up floor.
 4. training   one training epoch of the capstone network (Lesson 7: 64 -> 128 -> 10, batches of 32, the
-              solution's functions on the reference layers), median of several epochs, in samples per second.
+              solution's functions on the reference layers), median of several epochs, in samples per second,
+              with numpy's default BLAS threads and with one thread (as the lesson's explorer trains).
 
 The machine's load average is printed with every part: other work on the machine slows every figure.
 """
@@ -259,21 +260,29 @@ def capstone_solution():
     return namespace
 
 
-def bench_training(epochs):
-    print(f"\n== Training speed: one epoch of the capstone network (64 -> 128 -> 10, batches of 32); {load()}")
-    sol = capstone_solution()
+def epoch_seconds(sol, epochs):
+    """Median seconds of one training epoch of 64 -> 128 -> 10 over `epochs` epochs, after one warm-up epoch."""
     data, rng = sol["data"], np.random.default_rng(0)
     params = sol["init_params"]((64, 128, 10), rng)
     times = []
-    for _ in range(epochs + 1):  # the first epoch warms up (caches, allocations) and is not counted
+    for _ in range(epochs + 1):
         began = time.perf_counter()
         params, _ = sol["train"](params, data.x_train, data.t_train, 0.5, 1, 32, rng)
         times.append(time.perf_counter() - began)
-    epoch = statistics.median(times[1:])
-    samples = len(data.t_train)
-    print(f"{'one epoch, ' + str(samples) + ' samples, median of ' + str(epochs):56s} {epoch * 1000:7.2f} ms")
-    print(f"{'samples per second':56s} {samples / epoch:9.0f}")
-    print(f"{'fastest / slowest epoch':56s} {min(times[1:]) * 1000:7.2f} ms / {max(times[1:]) * 1000:.2f} ms")
+    return statistics.median(times[1:]), len(data.t_train)
+
+
+def bench_training(epochs):
+    from helpers.digits import one_blas_thread
+
+    print(f"\n== Training speed: one epoch of the capstone network (64 -> 128 -> 10, batches of 32); {load()}")
+    sol = capstone_solution()
+    for label, threads in [("numpy's default BLAS threads", contextlib.nullcontext()),
+                           ("one BLAS thread (as the explorer trains)", one_blas_thread())]:
+        with threads:
+            seconds, samples = epoch_seconds(sol, epochs)
+        print(f"{label:44s} {seconds * 1000:7.2f} ms per epoch of {samples} samples (median of {epochs}), "
+              f"{samples / seconds:9.0f} samples per second")
 
 
 def main():

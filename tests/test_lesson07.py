@@ -253,7 +253,7 @@ def test_explorer_train_again_draws_a_new_seed(explorer):
 
 def test_explorer_reports_divergence(explorer):
     c = explorer.controls
-    c["depth"].value, c["scale"].value, c["width"].value, c["epochs"].value = 2, 1.0, 256, 3
+    c["depth"].value, c["scale"].value, c["width"].value, c["epochs"].value = 2, 1.0, 128, 3
     c["lr"].value = 10 ** 0.5
     assert explorer.status.value == ""
     assert "diverged" in title(explorer) or "validation accuracy" in title(explorer)
