@@ -185,6 +185,12 @@ def test_exploding_gradients_numbers(lesson):
     assert 1e11 < one / quarter < 1e13
     assert rows["sigmoid"][0] < rows["sigmoid"][2] < rows["sigmoid"][4] < rows["sigmoid"][6]
     assert rows["tanh"][6] / rows["tanh"][2] < eight / one
+    # a learning rate that suits g = 1 lowers the loss there; at g = 2 one step sends the weights to inf or nan
+    for g, finite in [(1.0, True), (2.0, False)]:
+        weights, biases = ns["make_network"](ns["deep_dims"], ns["he_init"], scale=g, seed=3)
+        with np.errstate(all="ignore"):
+            weights, _, losses = ns["gd_steps"](ns["x_deep"], ns["y_deep"], weights, biases, "relu", lr=1e-3, steps=2)
+        assert all(np.isfinite(w).all() for w in weights) == finite and (losses[1] < losses[0]) == finite
 
 
 def test_dead_relus_get_no_gradient_and_leaky_ones_do(lesson):
