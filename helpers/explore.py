@@ -225,8 +225,11 @@ class _Painter:
         changed = self._changed()
         # where the changed artists were in the background (missing if never measured)
         was = {a: self.extents.pop(a, None) for artists in (changed or {}).values() for a in artists}
-        for axis in [a for a in was if a in self.parts]:  # its ticks may have moved or changed
-            for part in self.parts.pop(axis):
+        # A changed axis is redrawn in the background (its parts that overlap a change, every time)
+        axes = [axis for axis in was if isinstance(axis, Axis)]
+        for axis in axes:
+            changed = {c: [a for a in artists if a is not axis] for c, artists in changed.items()}
+            for part in self.parts.pop(axis, ()):  # its ticks may have moved or changed
                 self.extents.pop(part, None)
         wanted = None
         if changed is not None and self.geometry is not None:
@@ -239,14 +242,15 @@ class _Painter:
         if wanted is None:
             self._full_draw()
         else:
-            if self.background is None or wanted != self.dynamic:
-                region = self._region(wanted, was, canvas.get_renderer()) if self.background else None
+            if self.background is None or wanted != self.dynamic or axes:
+                region = self._region(wanted, was, axes, canvas.get_renderer()) if self.background else None
                 self._set_dynamic(wanted)
                 if region is None:
                     self._draw_background()  # everything but the dynamic artists
-                else:
+                elif region is not _NOWHERE:
                     self._redraw_background_in(region, canvas.get_renderer())
-                self.background = canvas.copy_from_bbox(self.fig.bbox)
+                if region is not _NOWHERE:
+                    self.background = canvas.copy_from_bbox(self.fig.bbox)
             if self._geometry() != self.geometry:  # the draw itself moved something (e.g. an aspect ratio)
                 self._full_draw()
             else:
@@ -255,13 +259,17 @@ class _Painter:
         self._unstale()
         return self.encoder.encode(np.asarray(canvas.buffer_rgba()))
 
-    def _region(self, wanted, was, renderer):
-        """Whole pixels holding every artist that enters or leaves the background, as it is drawn there;
-        None if that is not known."""
+    def _region(self, wanted, was, axes, renderer):
+        """Whole pixels holding every artist that enters or leaves the background, as it is drawn there, and
+        every changed axis, where it was and where it will be; None if that is not known."""
         moving = {a for arts in wanted.values() for a in arts} ^ {a for arts in self.dynamic.values() for a in arts}
         boxes = [(was[a] or _clip_bound(a)) if a in was else self._extent_of(a, renderer) for a in moving]
-        if not boxes or any(box is None for box in boxes):
+        boxes += [was[axis] for axis in axes] + [self._extent_of(axis, renderer) for axis in axes]
+        if any(box is None for box in boxes):
             return None
+        boxes = [box for box in boxes if box is not _NOWHERE]
+        if not boxes:
+            return _NOWHERE  # what enters or leaves paints nothing: the background stays as it is
         box = Bbox.intersection(Bbox.union(boxes), self.fig.bbox)
         if box is None:
             return None
@@ -302,29 +310,23 @@ class _Painter:
             seen.update(dict.fromkeys(artists, self.count))
         forgotten = False
         for seen in self.volatile.values():
-            for artist in [a for a, last in seen.items() if self.count - last > self._forget_after(a)]:
+            for artist in [a for a, last in seen.items() if self.count - last > self.FORGET_AFTER]:
                 del seen[artist]
                 forgotten = True
         # Until an artist is forgotten the redrawn set only grows, so the background is not redrawn back and forth.
         def seeds(container):
             return set(self.volatile.get(container, ())) | set(() if forgotten else self.dynamic.get(container, ()))
 
-        wanted, boxes, on_figure = {}, [], seeds(self.fig)  # boxes: what is redrawn, so far in drawing order
+        wanted, boxes, on_figure = {}, _Boxes(), seeds(self.fig)  # boxes: what is redrawn, so far in drawing order
         for child in self._drawing_order(self.fig):
             if isinstance(child, Axes):
-                if any(_meet(b, self._extent_of(child.patch, renderer)) for b in boxes):
+                if boxes.meet(self._extent_of(child.patch, renderer)):
                     return None  # a figure-level artist, or another Axes, under this one's background
                 wanted[child] = self._to_redraw(child, renderer, seeds(child), boxes)
-            elif child in on_figure or (boxes and child.get_visible()
-                                        and any(_meet(b, self._extent_of(child, renderer)) for b in boxes)):
+            elif child in on_figure or (boxes and child.get_visible() and boxes.meet(self._extent_of(child, renderer))):
                 wanted.setdefault(self.fig, []).append(child)
-                boxes.append(self._extent_of(child, renderer))
+                boxes.add(self._extent_of(child, renderer))
         return {c: arts for c, arts in wanted.items() if arts}
-
-    def _forget_after(self, artist):
-        """Renders without a change before an artist returns to the background: at once for an axis (it
-        changes rarely, with limits or labels, and costs more to redraw every time than to put back)."""
-        return 0 if isinstance(artist, Axis) else self.FORGET_AFTER
 
     def _draw_dynamic(self, renderer):
         for child in self._drawing_order(self.fig):
@@ -345,6 +347,10 @@ class _Painter:
         if self.geometry is None and self.fig.get_layout_engine() is not None:
             self.fig.set_layout_engine("none")  # keep the positions just computed
         self.background, self.geometry = None, self._geometry()
+        renderer = self.fig.canvas.get_renderer()
+        for container in [self.fig, *self.fig.axes]:  # where everything is: a change then redraws only around it
+            for artist in self._drawing_order(container):
+                self._extent_of(artist, renderer)
 
     def _set_dynamic(self, dynamic):
         for artists in self.dynamic.values():
@@ -408,17 +414,17 @@ class _Painter:
         return changed
 
     def _drawing_order(self, container):
-        """The container's artists in the order it draws them (a stable sort by zorder); an axis that
-        has not changed lately stands for its parts, so only those that overlap a change are redrawn."""
+        """The container's artists in the order it draws them (a stable sort by zorder); an axis stands for
+        its parts, so only those that overlap a change are redrawn."""
         artists = [a for a in container.get_children() if a is not container.patch]
         if isinstance(container, Axes):
             if not (container.axison and container.get_frame_on()):
                 artists = [a for a in artists if not isinstance(a, Spine)]
             if not container.axison:
                 artists = [a for a in artists if not isinstance(a, Axis)]
-        ordered, changing = [], self.volatile.get(container, {})
+        ordered = []
         for artist in sorted(artists, key=attrgetter("zorder")):
-            if isinstance(artist, Axis) and artist not in changing and artist.get_visible():
+            if isinstance(artist, Axis) and artist.get_visible():
                 ordered += self._parts_of(artist)
             else:
                 ordered.append(artist)
@@ -428,6 +434,7 @@ class _Painter:
         """What an axis draws, in its order: each tick it shows (grid line, tick marks, labels), its label
         and offset text, as placed at its last draw."""
         if axis not in self.parts:
+            self._extent_of(axis, self.fig.canvas.get_renderer())  # places its ticks and labels; known if it changes
             ticks = [tick for tick in axis._update_ticks() if tick.get_visible()]  # the ticks its draw shows
             self.parts[axis] = [part for tick in ticks for part in
                                 (tick.gridline, tick.tick1line, tick.tick2line, tick.label1, tick.label2)]
@@ -442,9 +449,9 @@ class _Painter:
             if artist not in seeds and (not boxes or not artist.get_visible()):
                 continue  # below every changed artist, or invisible: stays in the background
             box = self._extent_of(artist, renderer)
-            if artist in seeds or any(_meet(b, box) for b in boxes):
+            if artist in seeds or boxes.meet(box):
                 redraw.append(artist)
-                boxes.append(box)
+                boxes.add(box)
         return redraw
 
     def _unstale(self):
@@ -513,6 +520,36 @@ def _paints_nothing(artist):
     return isinstance(artist, Text) and not artist.get_text() and not _parts(artist)
 
 
+class _Boxes:
+    """Extents (as _extent gives them) collected to ask quickly whether a new one meets any of them."""
+
+    def __init__(self):
+        self.rows, self.anywhere, self.array = [], False, None
+
+    def __bool__(self):
+        return self.anywhere or bool(self.rows)
+
+    def add(self, box):
+        if box is None:
+            self.anywhere = True
+        elif box is not _NOWHERE:
+            (x0, x1), (y0, y1) = sorted(box.intervalx), sorted(box.intervaly)
+            self.rows.append((x0, y0, x1, y1))
+            self.array = None
+
+    def meet(self, box):
+        """Whether box may share a pixel with one of them (as _meet)."""
+        if box is _NOWHERE or not self:
+            return False
+        if box is None or self.anywhere:
+            return True
+        if self.array is None:
+            self.array = np.array(self.rows)
+        (x0, x1), (y0, y1) = sorted(box.intervalx), sorted(box.intervaly)
+        a = self.array
+        return bool(np.any((a[:, 0] <= x1) & (x0 <= a[:, 2]) & (a[:, 1] <= y1) & (y0 <= a[:, 3])))
+
+
 def _meet(a, b):
     """Whether two extents may share a pixel (None: anywhere)."""
     if a is _NOWHERE or b is _NOWHERE:
@@ -541,18 +578,38 @@ def _drawn_extent(artist, renderer):
             artist = frame
     except Exception:  # cannot say where it draws: assume everywhere
         return None
+    if isinstance(artist, Text):  # drawn at a rounded place, a bitmap reaching at most half a pixel further
+        return _pixels(box.padded(1)) if np.isfinite(box.bounds).all() else None
+    has_marks = isinstance(artist, Line2D) and artist.get_marker() not in (None, "None", "none", "", ",")
+    if has_marks and artist.get_linestyle() in ("None", "none", "", " "):
+        return _marks_extent(artist, renderer)
     width = artist.get_linewidth() if isinstance(artist, (Line2D, Patch)) else 0
-    if isinstance(artist, Line2D) and artist.get_marker() not in (None, "None", "none", ""):
-        # matplotlib pads by half the marker size; a tick mark reaches a whole marker size from its point
+    if has_marks:  # matplotlib pads by half the marker size; a tick mark reaches a whole marker size from its point
         width += artist.get_markersize() / 2 + artist.get_markeredgewidth()
     pad = 3 + renderer.points_to_pixels(width or 0)
     return box.padded(pad) if np.isfinite(box.bounds).all() else None
 
 
+def _marks_extent(line, renderer):
+    """Where a line of markers only (e.g. tick marks) paints: the pixels that the marker's outline around each
+    point, widened by half its edge and moved by up to half a pixel (Agg snaps markers to pixels), touches."""
+    points = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float).reshape(-1, 2))
+    if not len(points) or not np.isfinite(points).all():
+        return None
+    size = renderer.points_to_pixels(line.get_markersize())
+    mark = line._marker.get_path().get_extents(line._marker.get_transform().scale(size))
+    box = Bbox.from_extents(*(points.min(axis=0) + mark.p0), *(points.max(axis=0) + mark.p1))
+    return _pixels(box.padded(renderer.points_to_pixels(line.get_markeredgewidth()) / 2 + 0.5))
+
+
+def _pixels(box):
+    """The whole pixels a box touches."""
+    return Bbox.from_extents(math.floor(box.x0), math.floor(box.y0), math.ceil(box.x1), math.ceil(box.y1))
+
+
 def _axis_extent(axis, renderer):
-    """Where an unchanged axis painted at its last draw: its ticks, grid lines and labels."""
-    if axis.stale:
-        return None  # its ticks are placed only when it is drawn
+    """Where an axis paints: its ticks, grid lines and labels, placed as its next draw will place them."""
+    axis.get_tightbbox(renderer)  # places its ticks, and its label beside the tick labels
     parts = [axis.label, axis.offsetText]
     for tick in axis.get_major_ticks() + axis.get_minor_ticks():
         parts += [tick.tick1line, tick.tick2line, tick.gridline, tick.label1, tick.label2]

@@ -31,11 +31,11 @@ def _limits(values, pad=0.1):
     return low - margin, high + margin
 
 
-_FRAME_STEPS = (1.1, 2.2, 5.5)  # the hidden panel's frame edges, in units of a power of 10
+_FRAME_STEPS = (1.1, 5.5)  # the hidden panel's frame edges, times a power of 10: few steps, few redraws
 
 
 def _frame_edge(value, floor):
-    """floor, or if value is beyond it the smallest of 1.1, 2.2, 5.5 x 10^k (k >= 0) that is not below value."""
+    """floor, or if value is beyond it the smallest of 1.1 and 5.5 x 10^k (k >= 0) that is not below value."""
     if not value > floor:
         return floor
     k = max(0, int(np.floor(np.log10(value / _FRAME_STEPS[0]))))
@@ -67,8 +67,8 @@ class PlaygroundView:
     - boundary: Line2D, the output unit's decision line in hidden space (two hidden units only)
     - loss: Line2D, the loss per epoch (x = 1, 2, ...)
     - grid_points: (resolution**2, 2) array, the last grid returned by grid()
-    - hidden_frame: ((low, high), (low, high)), the hidden panel's limits; they start at
-      (-0.1, 1.1) (a sigmoid's range with a margin) and only grow, to edges of 1.1, 2.2, 5.5 x 10^k
+    - hidden_frame: (low, high), the hidden panel's limits on both axes; they start at (-1.1, 1.1)
+      (the range of sigmoid and tanh, with a margin) and only grow, to edges of 1.1 or 5.5 x 10^k
     """
 
     def __init__(self, resolution=70, figsize=(12, 3.9)):
@@ -90,7 +90,7 @@ class PlaygroundView:
         self.ax_hidden.set(title="the points in hidden space", xlabel="$h_1$", ylabel="$h_2$")
         self.ax_loss.set(title="loss per epoch", xlabel="epoch", ylabel="loss L", yscale="log")
         self.grid_points = np.zeros((0, 2))
-        self.hidden_frame = ((-0.1, 1.1), (-0.1, 1.1))
+        self.hidden_frame = (-1.1, 1.1)
 
     def grid(self, x, margin=0.3):
         """Grid points covering the data x (N, 2) with a margin, in row-major image order. Pass every data set
@@ -136,23 +136,20 @@ class PlaygroundView:
         self.hidden.set_offsets(plane)
         self.hidden.set_array(t)
         self._grow_hidden_frame(plane)
-        ylabel = "$h_2$" if h.shape[1] >= 2 else "(one hidden unit)"
-        if self.ax_hidden.get_ylabel() != ylabel:  # setting it, even unchanged, redraws the axis
-            self.ax_hidden.set_ylabel(ylabel)
+        panel_title = "the points in hidden space" if h.shape[1] >= 2 else "one hidden unit: $h_2$ = 0"
+        if self.ax_hidden.get_title() != panel_title:
+            self.ax_hidden.set_title(panel_title)
         self._draw_boundary(boundary)
         self._draw_losses(np.asarray(losses, dtype=np.float64).reshape(-1))
         self.fig.suptitle(title or "")
 
     def _grow_hidden_frame(self, plane):
         """Widen the hidden panel's frame where points fall outside it (never narrow it)."""
-        frame = []
-        for (low, high), values in zip(self.hidden_frame, plane.T):
-            finite = values[np.isfinite(values)]
-            if finite.size:
-                low, high = -_frame_edge(-finite.min(), -low), _frame_edge(finite.max(), high)
-            frame.append((low, high))
-        self.hidden_frame = tuple(frame)
-        _set_limits(self.ax_hidden, *self.hidden_frame)
+        finite = plane[np.isfinite(plane)]
+        if finite.size:
+            low, high = self.hidden_frame
+            self.hidden_frame = (-_frame_edge(-finite.min(), -low), _frame_edge(finite.max(), high))
+        _set_limits(self.ax_hidden, self.hidden_frame, self.hidden_frame)
 
     def _draw_boundary(self, boundary):
         """The line w1 h1 + w2 h2 + b = 0 across the hidden panel, or nothing."""
