@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def _positive_floats(name, value):
+def _per_layer(name, value):
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array, one number per layer; got shape {arr.shape}")
@@ -22,7 +22,8 @@ class GradientFlowView:
     Introduced in Lesson 6 (vanishing gradients).
 
     Left: the gradient norm of each layer's weights, and the standard deviation of each hidden layer's
-    activations, on a fixed log scale (values beyond its limits are drawn at its edge). Right: one
+    activations, on a fixed log scale (values within 5 decades of its limits, or beyond them, are drawn
+    5 decades inside, so the changing lines stay clear of the ticks; nan and 0 at the bottom). Right: one
     histogram per hidden layer, stacked bottom (layer 1) to top, over fixed bins; values outside the
     bins are counted in the first or last bin. A bar's height is the square root of its share of the
     layer's values (relative to the layer's tallest bar), so that thin tails stay visible beside a
@@ -99,7 +100,7 @@ class GradientFlowView:
         - grad_norms: (L,) the norm of dL/dW of each layer, first layer first (2 <= L <= max_depth)
         - activations: list of L - 1 arrays, the outputs of the hidden layers, first layer first
         """
-        norms = _positive_floats("grad_norms", grad_norms)
+        norms = _per_layer("grad_norms", grad_norms)
         depth = norms.size
         if not 2 <= depth <= self.max_depth:
             raise ValueError(f"grad_norms must have between 2 and {self.max_depth} entries; got {depth}")
