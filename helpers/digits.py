@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from threadpoolctl import threadpool_limits
 
 from .layers import softmax_with_loss_forward
@@ -234,6 +235,7 @@ class TrainingView:
                          ylim=(1e-4, 30))
         for ax in (self.ax_loss, self.ax_acc, self.ax_grad):
             ax.set_xlim(0, max_epochs)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.legend(loc="upper right", fontsize=8)
 
     def update(self, record, title=None):
