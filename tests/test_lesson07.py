@@ -257,3 +257,14 @@ def test_explorer_reports_divergence(explorer):
     c["lr"].value = 10 ** 0.5
     assert explorer.status.value == ""
     assert "diverged" in title(explorer) or "validation accuracy" in title(explorer)
+
+
+def test_a_learning_rate_of_3_kills_the_hidden_units(solution):
+    """The explorer's suggestion: at lr about 3 the hidden ReLUs die and the accuracy falls to chance."""
+    data, rng = solution["data"], np.random.default_rng(0)
+    params = solution["init_params"]((64, 64, 10), rng)
+    trained, _ = solution["train"](params, data.x_train, data.t_train, 10 ** 0.5, 10, 32, rng)
+    fires = np.maximum(data.x_train @ trained["W1"] + trained["b1"], 0) > 0
+    assert np.mean(fires.any(axis=0)) < 0.1, "most hidden units should never fire any more"
+    accuracy = np.mean(solution["mlp_forward"](trained, data.x_val)[0].argmax(axis=1) == data.t_val)
+    assert accuracy < 0.2
