@@ -547,7 +547,7 @@ class _Boxes:
             self.array = np.array(self.rows)
         (x0, x1), (y0, y1) = sorted(box.intervalx), sorted(box.intervaly)
         a = self.array
-        return bool(np.any((a[:, 0] <= x1) & (x0 <= a[:, 2]) & (a[:, 1] <= y1) & (y0 <= a[:, 3])))
+        return bool(np.any((a[:, 0] < x1) & (x0 < a[:, 2]) & (a[:, 1] < y1) & (y0 < a[:, 3])))  # edges: no pixel
 
 
 def _meet(a, b):
@@ -569,6 +569,10 @@ def _drawn_extent(artist, renderer):
         return _axis_extent(artist, renderer)
     if not isinstance(artist, (Text, Line2D, Patch)):
         return None
+    if isinstance(artist, Spine) and artist.spine_type in ("left", "right", "bottom", "top"):
+        # a straight line (its window extent also holds the tick marks): half its width, a pixel of snapping
+        box = artist.get_path().get_extents(artist.get_transform())
+        return _pixels(box.padded(renderer.points_to_pixels(artist.get_linewidth()) / 2 + 1))
     try:
         box = artist.get_window_extent(renderer)
         frame = artist.get_bbox_patch() if isinstance(artist, Text) else None
