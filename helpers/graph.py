@@ -7,6 +7,7 @@ from io import BytesIO
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.transforms import offset_copy
 
 _LEAF, _OP, _HOT = "#e6f0fa", "#a8c8e8", "#ffd98a"  # leaves lighter than operations
 _EDGE, _HOT_EDGE = "#333333", "darkorange"
@@ -87,10 +88,12 @@ class GraphView:
                                                edgecolor=_EDGE, linewidth=1.2))
             self.nodes[name] = node
             self.circles[name] = node.get_bbox_patch()
-            self.value_text[name] = ax.annotate("", (x, y), xytext=(0, -_GAP - 4), textcoords="offset points",
-                                                ha="center", va="top", fontsize=10)
-            self.grad_text[name] = ax.annotate("", (x, y), xytext=(0, _GAP + 4), textcoords="offset points",
-                                               ha="center", va="bottom", fontsize=10, color=_GRAD)
+            # plain texts shifted by a transform: they change on every update, and draw faster than annotations
+            below = offset_copy(ax.transData, fig=ax.figure, y=-_GAP - 4, units="points")
+            above = offset_copy(ax.transData, fig=ax.figure, y=_GAP + 4, units="points")
+            self.value_text[name] = ax.text(x, y, "", transform=below, ha="center", va="top", fontsize=10)
+            self.grad_text[name] = ax.text(x, y, "", transform=above, ha="center", va="bottom", fontsize=10,
+                                           color=_GRAD)
         for src, dst in edges:
             self._arrow(src, dst)
         legend = dict(transform=ax.transAxes, y=0.0, va="bottom", fontsize=9)
