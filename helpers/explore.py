@@ -5,7 +5,7 @@ pyplot, so it works the same in every frontend and can be tested without a kerne
 
 Rendering is incremental, so a slider feels immediate: the layout is computed once, and
 the artists that `update` leaves alone are drawn once into a cached background; each
-change then redraws only what changed (and whatever lies above it in its Axes).
+change then redraws only what changed (and whatever lies above it and overlaps it).
 """
 import html
 import math
@@ -201,10 +201,12 @@ class _Painter:
     The first render lays the figure out; then the layout stays fixed (so axes do not jump as tick
     labels change). Later renders find the artists `update` changed (matplotlib marks them stale),
     keep a background of everything else, and redraw the changed artists plus every artist that
-    their Axes (or the figure) draws after them (by zorder) and that overlaps them, so the picture
-    is the one a full draw gives. Artists that stop changing go back into the background. A change
-    of axis limits, of an Axes' position or patch, of the set of artists or of the figure's size
-    means a full draw, as does a render where nothing is marked changed.
+    the figure draws after them (by zorder) and that overlaps them, so the picture is the one a full
+    draw gives. An axis counts as its parts (tick marks, tick labels, its label), so a changed image
+    under the tick marks redraws those marks only; a changed axis is redrawn into the background.
+    Artists that stop changing go back into the background. A change of axis limits, of an Axes'
+    position, of the set of artists or of the figure's size redraws the whole background once; a
+    changed Axes or figure patch, or a render where nothing is marked changed, means a full draw.
     """
 
     FORGET_AFTER = 20  # renders without a change before an artist returns to the background
