@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.spines import Spine
@@ -569,6 +570,9 @@ def _clip_bound(artist):
 def _drawn_extent(artist, renderer):
     if isinstance(artist, Axis):
         return _axis_extent(artist, renderer)
+    if isinstance(artist, Legend):  # its frame holds everything it draws (the frame's edge is padded for)
+        box = artist.get_window_extent(renderer)
+        return _pixels(box.padded(3)) if np.isfinite(box.bounds).all() else None
     if not isinstance(artist, (Text, Line2D, Patch)):
         return None
     if isinstance(artist, Spine) and artist.spine_type in ("left", "right", "bottom", "top"):
