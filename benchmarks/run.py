@@ -34,7 +34,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the test suite's tools (tests/ is not a package)
 
 from course_tools import (LESSON_NAMES, SOLUTIONS, control_values, fill_in, make_course_root,  # noqa: E402
-                          nbgrader, run_notebook, solution_sources)
+                          nbgrader, run_notebook, solution_namespace, solution_sources)
 
 FLOOR_SOURCE = "import numpy as np\nimport matplotlib.pyplot as plt\nimport ipywidgets as widgets\n"
 
@@ -249,15 +249,7 @@ CAPSTONE_CELLS = {"imports", "data", "layers", "init"}  # what the exercise solu
 
 def capstone_solution():
     """The capstone's data, init_params and exercise solutions, run in one namespace."""
-    import nbformat
-    from course_tools import grade_id, strip_markers
-
-    namespace = {}
-    for cell in nbformat.read(CAPSTONE, as_version=4).cells:
-        if cell.cell_type == "code" and (cell.id in CAPSTONE_CELLS or (grade_id(cell) or "").startswith("ex_")):
-            with contextlib.redirect_stdout(io.StringIO()):
-                exec(strip_markers(cell.source), namespace)
-    return namespace
+    return solution_namespace(CAPSTONE, CAPSTONE_CELLS)
 
 
 def epoch_seconds(sol, epochs):

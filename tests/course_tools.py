@@ -1,5 +1,7 @@
 """Shared by the tests: paths, running nbgrader in a throw-away course root, building submissions."""
+import contextlib
 import copy
+import io
 import os
 import re
 import shutil
@@ -60,6 +62,18 @@ def solution_sources(source_nb):
     """grade_id -> the solution code a learner would write (markers removed), for code solution cells."""
     return {grade_id(c): strip_markers(c.source) for c in source_nb.cells
             if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+
+
+def solution_namespace(path, given=("imports",)):
+    """The given cells (by id) and every exercise solution of a notebook, run in one namespace, in order."""
+    import nbformat
+
+    namespace = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and (cell.id in given or (grade_id(cell) or "").startswith("ex_")):
+                exec(strip_markers(cell.source), namespace)
+    return namespace
 
 
 def fill_in(student_nb, answers):

@@ -3,11 +3,10 @@ checked by finite differences on the solution's own functions."""
 import re
 
 import matplotlib
-import nbformat
 import numpy as np
 import pytest
 
-from course_tools import SOLUTIONS, grade_id, run_notebook, strip_markers
+from course_tools import SOLUTIONS, run_notebook, solution_namespace
 from helpers import check_gradient, numerical_gradient, rel_error
 from helpers.layers import sigmoid_forward
 
@@ -29,11 +28,7 @@ def explorer():
 @pytest.fixture(scope="module")
 def solution():
     """The lesson's imports and exercise solutions, run in one namespace."""
-    namespace = {}
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if cell.cell_type == "code" and (cell.id == "imports" or (grade_id(cell) or "").startswith("ex_")):
-            exec(strip_markers(cell.source), namespace)
-    return namespace
+    return solution_namespace(NOTEBOOK)
 
 
 def shown(explorer):

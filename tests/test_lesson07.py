@@ -4,11 +4,10 @@ and the explorer moved headless."""
 import re
 
 import matplotlib
-import nbformat
 import numpy as np
 import pytest
 
-from course_tools import SOLUTIONS, grade_id, run_notebook, strip_markers
+from course_tools import SOLUTIONS, run_notebook, solution_namespace
 from helpers import check_gradient
 from helpers import layers
 from helpers.digits import (Recorder, TrainingView, confusion_matrix, load_digit_splits, show_confusion, show_digits,
@@ -22,11 +21,7 @@ GIVEN = {"imports", "data", "layers", "init"}  # the cells the exercises build o
 @pytest.fixture(scope="module")
 def solution():
     """The lesson's imports, data, layers, init_params and exercise solutions, run in one namespace."""
-    namespace = {}
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if cell.cell_type == "code" and (cell.id in GIVEN or (grade_id(cell) or "").startswith("ex_")):
-            exec(strip_markers(cell.source), namespace)
-    return namespace
+    return solution_namespace(NOTEBOOK, GIVEN)
 
 
 @pytest.fixture(scope="module")
