@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .layers import softmax_with_loss_forward
 
@@ -58,6 +58,9 @@ def load_digit_splits(val=360, test=360, seed=0):
     return DigitSplits(x_train, t_train, x_val, t_val, x_test, t_test)
 
 
+_blas = None  # the ThreadpoolController, made on first use
+
+
 def one_blas_thread():
     """A context manager that runs numpy's matrix products on one thread.
 
@@ -65,7 +68,11 @@ def one_blas_thread():
     overhead, and on a busy machine far more of it (an epoch can take ten times longer). threadpoolctl
     comes with scikit-learn.
     """
-    return threadpool_limits(limits=1, user_api="blas")
+    global _blas
+    if _blas is None:  # finding the loaded libraries takes milliseconds: once, not on every call
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
+
 
 
 def _labels(name, t, n=None):
@@ -236,7 +243,8 @@ class TrainingView:
         for ax in (self.ax_loss, self.ax_acc, self.ax_grad):
             ax.set_xlim(0, max_epochs)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.legend(loc="upper right", fontsize=8)
+            # below the axes, clear of the lines: a legend over a changing line is redrawn with it
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
 
     def update(self, record, title=None):
         """Show a Recorder's curves (weights it has no line for are left out); title goes above the figure."""
