@@ -85,11 +85,12 @@ def fill_in(student_nb, answers):
     return nb
 
 
-def run_notebook(path):
+def run_notebook(path, after_cell=None):
     """Execute a notebook's code cells in-process (tests included), in its folder; return its Explorers.
 
     Headless: `display` does nothing and every Explorer built on the way is recorded (use MPLBACKEND=Agg).
-    Shared by the explorer test and the explorer latency benchmark.
+    after_cell(cell, run), if given, is called after each code cell; run() executes that cell again.
+    Shared by the explorer test, the hidden-test stability test and the explorer latency benchmark.
     """
     import helpers.explore
     import nbformat  # costs seconds to import: only when a notebook is run
@@ -106,7 +107,10 @@ def run_notebook(path):
         namespace = {"display": lambda *a, **k: None, "__name__": "__main__"}
         for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
             if cell.cell_type == "code":
-                exec(compile(strip_markers(cell.source), f"{path.name} cell {i}", "exec"), namespace)
+                code = compile(strip_markers(cell.source), f"{path.name} cell {i}", "exec")
+                exec(code, namespace)
+                if after_cell is not None:
+                    after_cell(cell, lambda: exec(code, namespace))
     finally:
         helpers.explore.Explorer.__init__ = original
         os.chdir(cwd)
