@@ -74,7 +74,6 @@ def one_blas_thread():
     return _blas.limit(limits=1, user_api="blas")
 
 
-
 def _labels(name, t, n=None):
     t = np.asarray(t)
     if t.ndim != 1 or (n is not None and len(t) != n):
