@@ -4,6 +4,8 @@ The learner's result is always converted to a float array and compared with
 tolerances, never with `==`: an object may define `__eq__` to agree with
 anything, and floats computed two ways rarely match bit for bit.
 """
+import re
+import traceback
 from collections.abc import Mapping
 from contextlib import contextmanager
 
@@ -15,9 +17,53 @@ def _num(v):
     return f"{float(v):.6g}"
 
 
+# Words after which a description goes on: "dz for dout = 1" -> "dz[0, 0] (for dout = 1)".
+_LINKS = {"for", "of", "with", "at", "after", "from", "when", "on", "in", "where", "by", "as", "over", "per",
+          "before", "passed", "returned", "called", "="}
+_LEADS = {"the", "new", "final"}  # kept before the symbol: "new W1[0, 1] (for lr = 0.1)"
+_SYMBOL = re.compile(r"[A-Za-z_][\w./]*(\(.*\)|\[.*\])*")  # dz, W1, dz/dx, grads["w"], softmax(z)
+
+
+def _words(text):
+    """Split text at spaces that lie outside brackets and quotes."""
+    words, depth, quote, start = [], 0, None, 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == " " and depth == 0:
+            words.append(text[start:i])
+            start = i + 1
+    return [w for w in [*words, text[start:]] if w]
+
+
 def _at(name, index):
-    """'W[1, 2]' for an element of an array, plain 'W' for a 0-d value."""
-    return f"{name}[{', '.join(str(int(i)) for i in index)}]" if index else name
+    """How one element of the array called `name` is named in a message.
+
+    'W[1, 2]' for a plain name; a described name keeps the index on its symbol, the rest in
+    parentheses: 'dz for dout = 1' -> 'dz[0, 0] (for dout = 1)', 'new W1 for lr = 0.1' ->
+    'new W1[0, 1] (for lr = 0.1)'; any other description reads 'element [0, 1] of the column sums of J'.
+    Plain `name` for a 0-d value.
+    """
+    if not index:
+        return name
+    ix = f"[{', '.join(str(int(i)) for i in index)}]"
+    words = _words(name)
+    lead = 0
+    while lead < len(words) - 1 and words[lead].lower() in _LEADS:
+        lead += 1
+    symbol, rest = words[lead] if words else name, words[lead + 1:]
+    if _SYMBOL.fullmatch(symbol) and (not rest or rest[0] in _LINKS or rest[0].startswith("(")):
+        head = " ".join([*words[:lead], symbol + ix])
+        if rest and rest[0].startswith("(") and len(rest) == 1:
+            return f"{head} {rest[0]}"  # 'norms (sigmoid)' -> 'norms[1] (sigmoid)'
+        return f"{head} ({' '.join(rest)})" if rest else head
+    return f"element {ix} of {name}"
 
 
 def _first(mask):
@@ -160,6 +206,70 @@ def assert_close(got, expected, name, rtol=1e-6, atol=1e-9, hint=None):
     raise AssertionError(msg)
 
 
+# How the last `pending(what)` block that did not finish ended, per `what`, until one finishes:
+# ("unfinished", function) or ("crashed", description of the error).
+_outcomes = {}
+
+
+def _remember(what, kind, detail):
+    _outcomes.pop(what, None)  # re-inserted last: the most recent outcome comes last
+    _outcomes[what] = (kind, detail)
+
+
+def _notebook_function(error):
+    """The innermost function of the notebook (defined in a cell, module __main__) that `error` went through."""
+    name = None
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        code = frame.f_code.co_name
+        if frame.f_globals.get("__name__") == "__main__" and code.isidentifier():
+            name = code
+    return name
+
+
+def _unfinished(error):
+    """The notebook function whose stub raised this NotImplementedError, or None (raised by other code)."""
+    name = _notebook_function(error)
+    frames = list(traceback.walk_tb(error.__traceback__))
+    raised_in = frames[-1][0] if frames else None
+    if name and raised_in is not None and raised_in.f_code.co_name == name \
+            and raised_in.f_globals.get("__name__") == "__main__":
+        return name
+    return None
+
+
+def describe_error(error):
+    """One line for a learner: '`train` raised ValueError: shapes (4,) and (3,) not aligned'.
+
+    Introduced in Lesson 1 (chain rule).
+
+    Inputs:
+    - error: an exception
+
+    Returns:
+    - str naming the innermost function of the notebook the error went through (when there is
+      one), the error's type and the first line of its message
+    """
+    lines = str(error).strip().splitlines()
+    text = type(error).__name__ + (f": {lines[0][:300]}" if lines else "")
+    name = _notebook_function(error)
+    return f"`{name}` raised {text}" if name else text
+
+
+def _cause(error, what=None):
+    """Why a NotImplementedError was raised: ("unfinished", function), ("crashed", description) or (None, None).
+
+    A stub's own NotImplementedError names its function. One raised by other code (e.g. a cell's
+    "training has not run" guard) is explained by how the last unfinished `pending(what)` block
+    ended (the last of any `what` when what is None): the error it met, or the stub.
+    """
+    name = _unfinished(error)
+    if name:
+        return "unfinished", name
+    if what is not None:
+        return _outcomes.get(what, (None, None))
+    return list(_outcomes.values())[-1] if _outcomes else (None, None)
+
+
 def require(namespace, *names, where):
     """Stop early, with directions, when a cell needs names not defined yet.
 
@@ -177,8 +287,20 @@ def require(namespace, *names, where):
         raise ValueError(f"namespace must be a dict such as globals(); got {type(namespace).__name__}")
     for name in names:
         if name not in namespace:
+            if _ran_without_defining(namespace, name):
+                raise NameError(f"`{name}` is not defined: the cell of {where} ran but stopped with an error "
+                                "before defining it (see that cell's output). Fix it and run it again.")
             raise NameError(f"`{name}` is not defined yet: run the cell of {where} first "
                             "(or Run > Run All Above).")
+
+
+def _ran_without_defining(namespace, name):
+    """True when a cell that defines `name` was run (IPython's In history) yet `name` is missing."""
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return False
+    defines = re.compile(rf"^(def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*(,[^=]*)?=(?!=)", re.M)
+    return any(isinstance(source, str) and defines.search(source) for source in history)
 
 
 @contextmanager
@@ -188,16 +310,33 @@ def pending(what):
     Introduced in Lesson 1 (chain rule).
 
     Inside `with pending("Exercise 3"):` a NotImplementedError (the stub the
-    learner has not replaced yet) is swallowed and one line is printed; any
-    other exception propagates, since it points at a real bug.
+    learner has not replaced yet) is swallowed and one line is printed, naming
+    the unfinished function; any other exception propagates, since it points at
+    a real bug, and is remembered: a later `pending` block with the same `what`
+    that cannot run because of it (e.g. `raise NotImplementedError("training has
+    not run")`) says which function raised what, not "not done yet".
 
     Inputs:
-    - what: str naming the unfinished exercise
+    - what: str naming the exercises the cell needs
 
     Returns:
     - a context manager
     """
     try:
         yield
-    except NotImplementedError:
-        print(f"Skipped: this cell needs {what}, not done yet. Finish it, then run this cell again.")
+    except NotImplementedError as error:
+        kind, detail = _cause(error, what)
+        if kind == "crashed":
+            print(f"Skipped: this cell needs {what}, and an earlier cell that uses them stopped with an error: "
+                  f"{detail}. Fix that error, run that cell again, then this one.")
+            return
+        why = (f" (`{detail}` still raises NotImplementedError)" if kind == "unfinished"
+               else f" ({error})" if str(error) else "")
+        print(f"Skipped: this cell needs {what}, not done yet{why}. Finish it, then run this cell again.")
+        if kind == "unfinished":
+            _remember(what, kind, detail)
+    except (Exception, KeyboardInterrupt) as error:
+        _remember(what, "crashed", describe_error(error))
+        raise
+    else:
+        _outcomes.pop(what, None)

@@ -28,6 +28,8 @@ from matplotlib.spines import Spine
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from .checks import _cause, describe_error
+
 
 def _default_step(lo, hi, value):
     """The largest of 1, 2, 5 x 10^k not above (hi - lo) / 100 whose grid from lo holds value.
@@ -77,6 +79,25 @@ def sliders(**specs):
                                              description=name, continuous_update=True,
                                              readout_format=".2f")
     return controls
+
+
+def _failure(error, user):
+    """The status line when the learner's code behind an explorer (`user`: "this explorer") raised `error`.
+
+    Another error names the notebook function that raised it and what it raised. A NotImplementedError
+    is "not done yet" only when a stub raised it or nothing else explains it; one raised because an
+    earlier cell stopped with an error (e.g. training crashed, so there is no trained network) says so.
+    """
+    if not isinstance(error, NotImplementedError):
+        return describe_error(error)
+    kind, detail = _cause(error)
+    if kind == "crashed":
+        return (f"{user} needs the result of an earlier cell, which stopped with an error: {detail}. "
+                "Fix that error and run that cell again.")
+    if kind == "unfinished":
+        return (f"NotImplementedError: the exercise {user} uses is not done yet "
+                f"(`{detail}` still raises NotImplementedError).")
+    return f"NotImplementedError: the exercise {user} uses is not done yet{f' ({error})' if str(error) else ''}."
 
 
 class Explorer(widgets.VBox):
@@ -158,12 +179,8 @@ class Explorer(widgets.VBox):
         self._holding = True
         try:
             action(**self.values())
-        except NotImplementedError as e:
-            detail = f" ({e})" if str(e) else ""
-            self._error(f"NotImplementedError: the exercise this button uses is not done yet{detail}.")
-            return
         except Exception as e:  # learner code: show the error, keep the widget alive
-            self._error(f"{type(e).__name__}: {e}")
+            self._error(_failure(e, "this button"))
             return
         finally:
             self._holding = False
@@ -180,13 +197,8 @@ class Explorer(widgets.VBox):
         try:
             self._update(**values)
             png = self._painter.png()
-        except NotImplementedError as e:
-            detail = f" ({e})" if str(e) else ""
-            self._error("NotImplementedError: the exercise this explorer uses "
-                        f"is not done yet{detail}.")
-            return
         except Exception as e:  # learner code: show the error, keep the widget alive
-            self._error(f"{type(e).__name__}: {e}")
+            self._error(_failure(e, "this explorer"))
             return
         self.image.value = png
         self.status.value = ""
