@@ -32,6 +32,8 @@ LAB_SETTINGS = {
 }
 STATUS_BAR = "#jp-main-statusbar"
 ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+# what IPython prints for a matplotlib Figure it cannot draw: its repr
+FIGURE_AS_TEXT = re.compile(r"<Figure size [\d.]+x[\d.]+ with \d+ Axes>|<matplotlib\.figure\.\w*Figure[^>]*>")
 
 
 def ensure_chromium():
@@ -237,14 +239,98 @@ def run_all(page, timeout=120_000):
 
 
 def output_problems(page):
-    """Error or stderr outputs, widgets that failed to display, and code cells that never ran."""
+    """Error or stderr outputs, figures shown as text, widgets that failed to display, code cells that never ran."""
     found = [f"error output: {text.strip()[:1500]}" for text in page.locator(ERROR_OUTPUT).all_inner_texts()]
+    found += [f"a figure shows as its text form, not as a picture: {match}"
+              for text in page.locator(".jp-OutputArea-output").all_inner_texts()
+              for match in FIGURE_AS_TEXT.findall(text)]
     found += [f"widget failed: {text.strip()[:300]}"
               for text in page.get_by_text("Error displaying widget").all_inner_texts()]
     unrun = [i for i, text in enumerate(page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts())
              if not re.search(r"\[\d+\]", text)]
     if unrun:
         found.append(f"code cells that did not run (0-based among code cells): {unrun}")
+    return found
+
+
+# --- markdown as its source intends ----------------------------------------------------
+
+# A rendered markdown cell as text, without code, maths and tables (their own checks look at those),
+# and what MathJax reports: errors (merror) and undefined macros (shown in red).
+RENDERED_MARKDOWN_JS = """cells => cells.map(cell => {
+    const view = cell.querySelector('.jp-RenderedMarkdown');
+    if (!view) return null;
+    const copy = view.cloneNode(true);
+    copy.querySelectorAll('pre, code, mjx-container, .MathJax, script, style, table').forEach(e => e.remove());
+    const errors = [...view.querySelectorAll('mjx-merror, [data-mjx-error]')].map(
+        e => e.getAttribute('data-mjx-error') || e.textContent);
+    const undefinedMacros = [...view.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]')].map(
+        e => e.textContent);
+    return {text: copy.innerText, rows: view.querySelectorAll('tr').length,
+            maths: view.querySelectorAll('mjx-container').length, errors, undefinedMacros};
+})"""
+TABLE_DELIMITER = re.compile(r"^\s{0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+RAW_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$", re.M)
+UNRENDERED_MATHS = [(re.compile(r"\$\$"), "a literal $$"),
+                    (re.compile(r"\$[^$\n]+\$"), "unrendered inline maths"),
+                    (re.compile(r"\$[\\{^_]"), "a $ opening maths that did not render"),
+                    (re.compile(r"\\[A-Za-z]+"), "a LaTeX command shown as text")]
+
+
+def table_rows(source):
+    """How many rows (header included) the GitHub-style tables of a markdown source have."""
+    lines, rows, fenced = source.splitlines(), 0, False
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        if fenced or not (i + 1 < len(lines) and TABLE_DELIMITER.match(lines[i + 1]) and "|" in line):
+            continue
+        rows += 1  # the header, then every body line up to the first blank or pipe-less line
+        for body in lines[i + 2:]:
+            if not body.strip() or "|" not in body:
+                break
+            rows += 1
+    return rows
+
+
+def markdown_problems(page, sources, timeout=20.0):
+    """Markdown cells that do not render as their source intends, as messages naming the cell.
+
+    `sources` are the notebook's cells as (cell_type, source), in order. Tables must render all their
+    rows (none left as raw `|` text); maths must be typeset without errors or undefined macros, and no
+    `$$`, `$...$` or LaTeX command may be left as text. MathJax typesets after the cells render, so
+    the check is repeated until it passes or `timeout` seconds have gone.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        cells = page.locator(".jp-Notebook .jp-Cell")
+        if cells.count() != len(sources):
+            problems = [f"the page shows {cells.count()} cells, the notebook has {len(sources)}"]
+        else:
+            problems = []
+            views = cells.evaluate_all(RENDERED_MARKDOWN_JS)
+            for i, ((kind, source), view) in enumerate(zip(sources, views)):
+                if kind == "markdown":
+                    problems += _markdown_cell_problems(i, source, view)
+        if not problems or time.monotonic() > deadline:
+            return problems
+        page.wait_for_timeout(500)
+
+
+def _markdown_cell_problems(i, source, view):
+    where = f"markdown cell {i} ({source.strip().splitlines()[0][:60] if source.strip() else 'empty'!r})"
+    if view is None:
+        return [f"{where} is not rendered"]
+    found = []
+    expected = table_rows(source)
+    if view["rows"] != expected:
+        found.append(f"{where}: its tables have {expected} rows in the source but {view['rows']} render")
+    found += [f"{where}: a table row shows as raw text: {row.strip()[:120]}"
+              for row in RAW_TABLE_ROW.findall(view["text"])]
+    found += [f"{where}: MathJax error: {error[:200]}" for error in view["errors"]]
+    found += [f"{where}: undefined LaTeX macro {macro}" for macro in view["undefinedMacros"]]
+    for pattern, what in UNRENDERED_MATHS:
+        found += [f"{where}: {what}: {match[:80]!r}" for match in pattern.findall(view["text"])[:3]]
     return found
 
 

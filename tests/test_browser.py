@@ -1,8 +1,10 @@
 """Every lesson in a real browser: JupyterLab in headless Chromium, driven as a person would.
 
-For each solution notebook: Run All, wait for the kernel to be idle, then no error output, no widget
-that failed to display, no console or page error; every explorer answers a slider moved with the
-keyboard. One student notebook is checked with nbgrader's Validate button, unsolved and solved.
+For each solution notebook: Run All, wait for the kernel to be idle, then no error output, no figure
+shown as its text form (`<Figure size ...>`) instead of a picture, no widget that failed to display, no
+console or page error, and every markdown cell rendered as its source intends (every table row a row,
+maths typeset without errors, no `$$` or LaTeX left as text); every explorer answers a slider moved
+with the keyboard. A notebook made to break each of these rules shows that the checks catch it. One student notebook is checked with nbgrader's Validate button, unsolved and solved.
 Screenshots of every lesson and explorer go to the folder printed at the end of the run.
 
 Chromium comes from Debian's packages (installed here when missing and possible); where it cannot
@@ -13,8 +15,9 @@ import shutil
 
 import pytest
 
-from browser_lab import (Lab, click_validate, ensure_chromium, explorers, image_pixels, move_first_control,
-                         output_problems, processes_naming, run_all, screenshot_notebook, wait_busy_then_idle)
+from browser_lab import (Lab, click_validate, ensure_chromium, explorers, image_pixels, markdown_problems,
+                         move_first_control, output_problems, processes_naming, run_all, screenshot_notebook,
+                         wait_busy_then_idle)
 from course_tools import LESSON_NAMES, LESSONS, SOLUTIONS, fill_in, grade_id, solution_sources, strip_markers
 
 pytestmark = pytest.mark.browser
@@ -60,6 +63,12 @@ def lab(tmp_path_factory):
     assert not leftovers, f"processes left behind by the browser tests (killed now): {leftovers}"
 
 
+def cell_sources(path):
+    import nbformat
+
+    return [(cell.cell_type, cell.source) for cell in nbformat.read(path, as_version=4).cells]
+
+
 def copy_lesson(source_folder, dest):
     shutil.copytree(source_folder, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
 
@@ -74,6 +83,7 @@ def ran(request, lab, shots):
     try:
         run_all(page)
         problems += output_problems(page)
+        problems += markdown_problems(page, cell_sources(SOLUTIONS / notebook))
         screenshot_notebook(page, shots / f"{lesson}-{notebook.stem}.png")
         yield {"page": page, "problems": problems, "name": f"{lesson}/{notebook.stem}"}
     finally:
@@ -100,6 +110,45 @@ def test_explorers_answer_a_slider(ran, shots):
         assert not any("Error" in s for s in status), f"{ran['name']}, explorer {i} after {moved}: {status}"
     problems = ran["problems"] + output_problems(page)
     assert not problems, f"{ran['name']} after moving the explorers:\n" + "\n".join(problems)
+
+
+BROKEN = [  # (a markdown cell's source, what the checks must report about it; None: nothing)
+    ("| a | b |\n|---|---|\n| 1 | $x$ |\n| 2 | 3 |", None),
+    ("| term | meaning |\n|---|---|\n| one | first |\n\n| two | lost: no delimiter row above |", "raw text"),
+    ("Unclosed: $\\frac{1}{2$ and $y$", "LaTeX command shown as text"),
+    ("Undefined: $\\undefinedmacro x$", "undefined LaTeX macro"),
+    ("A brace too many: $x}$", "MathJax error"),
+    ("$$ alone", "a literal $$"),
+    ("Fine: $\\sigma(x)$, `$code$` and \\$5", None),
+]
+
+
+def test_the_rendering_checks_catch_each_kind_of_breakage(lab):
+    """The checks above can fail: a notebook breaking each rule once is caught, cell by cell."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    cells = [new_markdown_cell(source) for source, _ in BROKEN]
+    cells.append(new_code_cell("from matplotlib.figure import Figure\nfig = Figure()\nfig.add_subplot()\n"
+                               "print(repr(fig))  # the text of a figure, as IPython shows one it cannot draw"))
+    notebook = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                  "language": "python"}})
+    nbformat.write(notebook, lab.root / "broken.ipynb")
+    page, _ = lab.page("broken.ipynb", workspace="broken")
+    try:
+        run_all(page)
+        found = markdown_problems(page, [(c.cell_type, c.source) for c in cells], timeout=5)
+        figures = [p for p in output_problems(page) if "figure shows as its text form" in p]
+    finally:
+        page.close()
+        lab.shutdown_kernels()
+    for i, (_, expected) in enumerate(BROKEN):
+        said = [p for p in found if p.startswith(f"markdown cell {i} ")]
+        if expected is None:
+            assert not said, f"a correct cell was reported: {said}"
+        else:
+            assert any(expected in p for p in said), f"cell {i}: expected {expected!r}, the checks said {said}"
+    assert figures, "a figure's text form in an output was not reported"
 
 
 @pytest.fixture
