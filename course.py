@@ -7,6 +7,7 @@
     python3 course.py generate         # regenerate lessons/ from solutions/ (nbgrader)
     python3 course.py reset LESSON     # move your copy of a lesson aside, bring in a fresh one
     python3 course.py sync             # copy new lessons into work/ without starting JupyterLab
+    python3 course.py answers LESSON   # compare your written answers in work/ with the model answers
 
 Learners work in work/ (git-ignored). A notebook is copied there only when it is
 not there yet, so starting the course, pulling a new version or regenerating
@@ -150,6 +151,118 @@ def reset(work, name):
     save_state(work, state)
 
 
+# --- written answers for self-learners ----------------------------------------------
+
+STUB = "YOUR ANSWER HERE"
+MARK_SCHEME = ("=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ===")
+
+
+def cell_text(cell):
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def written_cells(cells):
+    """{grade_id: index} of the cells answered in words: graded markdown answers and nbgrader tasks."""
+    found = {}
+    for i, cell in enumerate(cells):
+        meta = nbgrader_meta(cell)
+        if cell.get("cell_type") == "markdown" and meta.get("grade_id") and (
+                meta.get("task") or (meta.get("solution") and meta.get("grade"))):
+            found[meta["grade_id"]] = i
+    return found
+
+
+def model_answer(cell):
+    """What the instructor's notebook holds for a written answer: the answer, or a task's mark scheme."""
+    text = cell_text(cell)
+    if nbgrader_meta(cell).get("task"):
+        start, end = MARK_SCHEME
+        text = text.split(start, 1)[1].split(end, 1)[0] if start in text else ""
+    lines = [line for line in text.splitlines() if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+    return "\n".join(lines).strip()
+
+
+def learner_answer(cells, index, released_ids):
+    """The learner's answer: the cell's text, or for a task the cells the learner added right after it."""
+    cell = cells[index]
+    if not nbgrader_meta(cell).get("task"):
+        text = cell_text(cell).strip()
+        return "" if text in ("", STUB) else text
+    added = []
+    for later in cells[index + 1:]:
+        if later.get("id") in released_ids or nbgrader_meta(later):
+            break
+        added.append(cell_text(later).strip())
+    return "\n\n".join(t for t in added if t)
+
+
+def question(cells, index):
+    """The question a written answer answers: the markdown cell above it, without its headings."""
+    above = cells[index - 1] if index and cells[index - 1].get("cell_type") == "markdown" else None
+    if nbgrader_meta(cells[index]).get("task"):
+        above = {"source": cell_text(cells[index]).split(MARK_SCHEME[0], 1)[0]}
+    lines = [line for line in cell_text(above or {}).splitlines() if not line.startswith("#")]
+    return "\n".join(lines).strip()
+
+
+def indent(text):
+    return "\n".join("    " + line if line.strip() else "" for line in text.splitlines())
+
+
+def find_lesson(name):
+    sources = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir()) if SOLUTIONS.is_dir() else []
+    matches = [s for s in sources if s == name] or [s for s in sources if s.startswith(name)]
+    if len(matches) != 1:
+        fail(f"no lesson {name!r}; lessons are: {', '.join(sources)}" if not matches
+             else f"{name!r} could be {', '.join(matches)}: give the full name")
+    return matches[0]
+
+
+def answers(work, name):
+    """Print, for each written answer of a lesson, the learner's answer and the model answer, or what is left.
+
+    The model answer of a question is shown only once the learner's copy in work/ holds an answer
+    to it (the cell no longer says YOUR ANSWER HERE), so it is read after writing one's own.
+    """
+    name = find_lesson(name)
+    copies = sorted(p for p in (work / name).glob("*.ipynb") if ".backup-" not in p.name)
+    if not copies:
+        fail(f"no copy of {name} in {work}: run `python3 course.py start` (or `sync`) first")
+    for copy in copies:
+        source = SOLUTIONS / name / copy.name
+        if not source.exists():
+            continue
+        cells = json.loads(copy.read_text(encoding="utf-8"))["cells"]
+        model = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        released = LESSONS / name / copy.name
+        released_ids = {c.get("id") for c in json.loads(released.read_text(encoding="utf-8"))["cells"]} \
+            if released.exists() else set()
+        mine, theirs = written_cells(cells), written_cells(model)
+        print(f"{name}/{copy.name}: {len(theirs)} written answer{'s' * (len(theirs) != 1)}")
+        todo = []
+        for grade_id, at in theirs.items():
+            points = nbgrader_meta(model[at]).get("points")
+            title = f"{grade_id}" + (f" ({points:g} points)" if isinstance(points, (int, float)) else "")
+            written = learner_answer(cells, mine[grade_id], released_ids) if grade_id in mine else ""
+            if grade_id not in mine:
+                print(f"\n== {title}: its cell is missing from your copy; "
+                      f"`python3 course.py reset {name}` brings in a fresh one (yours is kept aside)")
+                continue
+            if not written:
+                todo.append(grade_id)
+                print(f"\n== {title}: not written yet. Write your answer in its cell (it still says "
+                      f"{STUB}), then run this again to see the model answer.")
+                continue
+            print(f"\n== {title}\nQuestion:\n{indent(question(cells, mine[grade_id]))}\n"
+                  f"\nYour answer:\n{indent(written)}\n\nModel answer:\n{indent(model_answer(model[at]))}")
+        print(f"\nStill to write: {', '.join(todo)}" if todo else "\nEvery written answer of this lesson is written.")
+
+
 # --- commands ---------------------------------------------------------------------
 
 def cmd_start(args):
@@ -211,14 +324,18 @@ def cmd_reset(args):
     reset(Path(args.workdir).resolve(), args.lesson)
 
 
+def cmd_answers(args):
+    answers(Path(args.workdir).resolve(), args.lesson)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, func in [("start", cmd_start), ("sync", cmd_sync), ("reset", cmd_reset)]:
+    for name, func in [("start", cmd_start), ("sync", cmd_sync), ("reset", cmd_reset), ("answers", cmd_answers)]:
         p = sub.add_parser(name)
         p.add_argument("--workdir", default=str(ROOT / "work"), help="where your copies live")
-        if name == "reset":
+        if name in ("reset", "answers"):
             p.add_argument("lesson", help="e.g. 01_chain_rule")
         p.set_defaults(func=func)
     p = sub.add_parser("test", help="run the whole test suite (extra args go to pytest)")
