@@ -58,7 +58,8 @@ def _at(name, index):
     while lead < len(words) - 1 and words[lead].lower() in _LEADS:
         lead += 1
     symbol, rest = words[lead] if words else name, words[lead + 1:]
-    if _SYMBOL.fullmatch(symbol) and (not rest or rest[0] in _LINKS or rest[0].startswith("(")):
+    english = lead and symbol.isalpha() and symbol.islower() and len(symbol) > 3  # 'the diagonal of J'
+    if _SYMBOL.fullmatch(symbol) and not english and (not rest or rest[0] in _LINKS or rest[0].startswith("(")):
         head = " ".join([*words[:lead], symbol + ix])
         if rest and rest[0].startswith("(") and len(rest) == 1:
             return f"{head} {rest[0]}"  # 'norms (sigmoid)' -> 'norms[1] (sigmoid)'
