@@ -255,13 +255,13 @@ def output_problems(page):
 
 # --- markdown as its source intends ----------------------------------------------------
 
-# A rendered markdown cell as text, without code, maths and tables (their own checks look at those),
+# A rendered markdown cell as text, without code and maths (typeset maths is checked on its own),
 # and what MathJax reports: errors (merror) and undefined macros (shown in red).
 RENDERED_MARKDOWN_JS = """cells => cells.map(cell => {
     const view = cell.querySelector('.jp-RenderedMarkdown');
     if (!view) return null;
     const copy = view.cloneNode(true);
-    copy.querySelectorAll('pre, code, mjx-container, .MathJax, script, style, table').forEach(e => e.remove());
+    copy.querySelectorAll('pre, code, mjx-container, .MathJax, script, style').forEach(e => e.remove());
     const errors = [...view.querySelectorAll('mjx-merror, [data-mjx-error]')].map(
         e => e.getAttribute('data-mjx-error') || e.textContent);
     const undefinedMacros = [...view.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]')].map(
@@ -317,6 +317,16 @@ def markdown_problems(page, sources, timeout=20.0):
         page.wait_for_timeout(500)
 
 
+def _raw_table_text(text):
+    """Table rows left as text: a line that starts and ends with |, or one holding 3 or more | (rows run together)."""
+    found = []
+    for line in text.splitlines():
+        if RAW_TABLE_ROW.match(line) or line.count("|") >= 3:
+            start = max(line.index("|") - 40, 0)
+            found.append(line[start:start + 120].strip())
+    return found[:3]
+
+
 def _markdown_cell_problems(i, source, view):
     where = f"markdown cell {i} ({source.strip().splitlines()[0][:60] if source.strip() else 'empty'!r})"
     if view is None:
@@ -325,8 +335,7 @@ def _markdown_cell_problems(i, source, view):
     expected = table_rows(source)
     if view["rows"] != expected:
         found.append(f"{where}: its tables have {expected} rows in the source but {view['rows']} render")
-    found += [f"{where}: a table row shows as raw text: {row.strip()[:120]}"
-              for row in RAW_TABLE_ROW.findall(view["text"])]
+    found += [f"{where}: a table row shows as raw text: {raw}" for raw in _raw_table_text(view["text"])]
     found += [f"{where}: MathJax error: {error[:200]}" for error in view["errors"]]
     found += [f"{where}: undefined LaTeX macro {macro}" for macro in view["undefinedMacros"]]
     for pattern, what in UNRENDERED_MATHS:

@@ -25,6 +25,9 @@ def test_each_kind_of_unrendered_markdown_is_named_with_its_cell():
     assert "its tables have 3 rows in the source but 2 render" in _markdown_cell_problems(3, table, view(rows=2))[0]
     said = " ".join(_markdown_cell_problems(5, "text", view(text="before\n| 3 | 4 |\nafter")))
     assert "markdown cell 5 ('text')" in said and "raw text: | 3 | 4 |" in said
+    joined = "a = b; dx = dout | | gradient | 기울기 | the derivative | | epoch | 에폭 | one pass"  # rows run together
+    assert "raw text: a = b; dx = dout | | gradient" in " ".join(_markdown_cell_problems(5, "t", view(text=joined)))
+    assert _markdown_cell_problems(5, "t", view(text="either a | b, a plain bar")) == []
     for text, what in [("cost $$ here", "literal $$"), ("see $x_1$ there", "unrendered inline maths"),
                        ("a \\frac left", "LaTeX command shown as text"), ("open $\\sigma", "did not render")]:
         assert what in " ".join(_markdown_cell_problems(0, "m", view(text=text))), text
