@@ -33,7 +33,7 @@ REPORT = f"python3 course.py grade {LESSON} --report"
 FEEDBACK = f"python3 course.py grade {LESSON} --feedback"
 EXPORT = "nbgrader export --to grades.csv"
 FAST = ["--timeout", "10", "--memory", "1024"]
-FULL = 14  # the autograded points of Lesson 1 (the written answer is graded by hand)
+FULL = 16  # the autograded points of Lesson 1 (the written answer is graded by hand)
 # An endless loop that swallows the interrupt: nbgrader gives up on the notebook.
 STUBBORN_LOOP = "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except KeyboardInterrupt:\n        pass"
 
