@@ -136,6 +136,16 @@ def test_chain_gradients_and_the_notes_identity(solution):
         np.testing.assert_allclose(grads[key], want[key], rtol=1e-12, err_msg=key)
 
 
+def test_a_sum_of_sample_losses_has_the_sum_of_their_gradients(solution):
+    """L = L_1 + ... + L_n with one w shared by every sample: dL/dw = sum_i dL_i/dw (the fan-out rule)."""
+    rng = np.random.default_rng(7)
+    x, t = rng.normal(size=(2, 9))
+    v, c, w, b = rng.normal(size=4)
+    per_sample = solution["chain_grads"](x, v, c, w, b, t)[1]["w"]
+    total = numerical_gradient(lambda w_: np.sum(solution["chain_grads"](x, v, c, float(w_), b, t)[0]), np.array(w))
+    assert abs(np.sum(per_sample) - total) < 1e-6 * max(1.0, abs(total))
+
+
 def test_worked_example_numbers(solution):
     """The numbers the lesson quotes: the notes' update climbs (1, 7.023, 99.96); one true step with
     lr = 0.05 gives the note's 0.8, 0.9, 0.7, 0.9, hidden 2.5, output 2.65, L = 0.1225; lr = 0.1 overshoots."""
