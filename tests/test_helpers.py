@@ -195,6 +195,70 @@ def test_graph_view_rejects_unknown_nodes_and_highlights():
     assert view.circles["t"].get_linewidth() == before
 
 
+FAN_NODES = {"x1": (0, 1), "x2": (0, -1), "p": (1.5, -0.4, "$\\times$"), "y": (3, 0.3, "$+$")}
+FAN_EDGES = [("x1", "p"), ("x2", "p"), ("p", "y"), ("x1", "y")]  # y = x1 * x2 + x1: x1 is used twice
+
+
+def test_graph_view_shows_what_each_branch_sends_back():
+    view = draw_graph(FAN_NODES, FAN_EDGES, grads={"x1": -1.0}, edge_grads={("x1", "p"): -2.0, ("x1", "y"): 1.0},
+                      loss="y")
+    assert view.fan_out == {"x1": ["p", "y"]}
+    assert view.edge_text[("x1", "p", 0)].get_text() == "-2" and view.edge_text[("x1", "y", 0)].get_text() == "1"
+    assert view.edge_text[("x2", "p", 0)].get_text() == ""
+    texts = [t.get_text() for t in view.ax.texts]
+    assert "red: gradient ∂y/∂· (backward)" in texts and any("used twice adds" in t for t in texts)
+    count = len(view.ax.texts)
+    view.update(edge_grads={("x2", "p"): 3.0})
+    assert view.edge_text[("x1", "p", 0)].get_text() == "" and view.edge_text[("x2", "p", 0)].get_text() == "3"
+    assert len(view.ax.texts) == count
+    with pytest.raises(ValueError, match="arrow"):
+        view.update(edge_grads={("x2", "y"): 1.0})
+    with pytest.raises(ValueError, match="single number"):
+        view.update(edge_grads={("x1", "y"): [1.0, 2.0]})
+
+
+def test_graph_view_draws_repeated_edges_apart_and_keeps_the_plain_legend_without_fan_out():
+    view = draw_graph({"x": (0, 0), "p": (1.5, 0, "$\\times$")}, [("x", "p"), ("x", "p")],
+                      edge_grads={("x", "p"): 3.0, ("x", "p", 1): 4.0})
+    assert view.fan_out == {"x": ["p", "p"]}
+    (_, y0), (_, y1) = (view.edge_text[("x", "p", k)].get_position() for k in (0, 1))
+    assert y0 * y1 < 0, "two arrows between the same nodes bend to opposite sides"
+    assert [view.edge_text[("x", "p", k)].get_text() for k in (0, 1)] == ["3", "4"]
+    plain = GraphView(NODES, EDGES)
+    assert plain.fan_out == {} and plain.edge_text.keys() == {("x", "t", 0), ("y", "t", 0)}
+    assert not any("used twice" in t.get_text() for t in plain.ax.texts)
+    assert "red: gradient ∂L/∂· (backward)" in [t.get_text() for t in plain.ax.texts]
+
+
+def test_explorer_over_a_fan_out_graph_draws_the_branch_labels_as_a_full_draw_does():
+    """Arrow labels appear, change and vanish in an explorer's incremental picture exactly as in a full draw."""
+    import io
+
+    from PIL import Image
+
+    view = GraphView(FAN_NODES, FAN_EDGES)
+
+    def show(x2, labels):
+        branches = {("x1", "p"): x2, ("x1", "y"): 1.0} if labels else {}
+        view.update(values={"x2": x2}, grads={"x1": x2 + 1.0}, edge_grads=branches)
+
+    ex = Explorer(view.fig, show, sliders(x2=(-3, 3, -2.0), labels=(0, 1, 1)))
+    for x2, labels in [(2.5, 1), (2.5, 0), (-1.0, 1)]:
+        ex.controls["x2"].value, ex.controls["labels"].value = x2, labels
+        assert ex.status.value == ""
+        shown = np.asarray(Image.open(io.BytesIO(ex.image.value)).convert("RGB"))
+        animated = [a for a in view.fig.findobj() if a.get_animated()]
+        for artist in animated:
+            artist.set_animated(False)
+        view.fig.canvas.draw()
+        full = np.asarray(view.fig.canvas.buffer_rgba())[..., :3].copy()
+        for artist in animated:
+            artist.set_animated(True)
+        view.fig.canvas.draw()  # as it was: the explorer's background stays
+        assert (shown == full).all(), f"x2={x2}, labels={labels}: the picture differs from a full draw"
+    assert view.edge_text[("x1", "p", 0)].get_text() == "-1"
+
+
 # --- explorers -------------------------------------------------------------------------
 
 def make_explorer(update=None):

@@ -33,7 +33,8 @@ REPORT = f"python3 course.py grade {LESSON} --report"
 FEEDBACK = f"python3 course.py grade {LESSON} --feedback"
 EXPORT = "nbgrader export --to grades.csv"
 FAST = ["--timeout", "10", "--memory", "1024"]
-FULL = 14  # the autograded points of Lesson 1 (the written answer is graded by hand)
+FULL = 16  # the autograded points of Lesson 1 (the written answer is graded by hand)
+WRONG_MUL = 4  # a wrong multiply node loses test_mul_node and test_fan_out (Exercise 4 is built from it)
 # An endless loop that swallows the interrupt: nbgrader gives up on the notebook.
 STUBBORN_LOOP = "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except KeyboardInterrupt:\n        pass"
 
@@ -95,7 +96,7 @@ def build_matrix(student, solved, source):
     return {
         "correct": (solved, "ok", FULL, ""),
         "blank": (student, "ok", 0, ""),
-        "endless-loop": (endless, "timed_out", FULL - 2, "test_mul_node ran over"),
+        "endless-loop": (endless, "timed_out", FULL - WRONG_MUL, "test_mul_node ran over"),
         "sys-exit": (append_to(fill_in(student, solutions), "ex_add_node", "import sys\nsys.exit('bye')"),
                      "ok", FULL, ""),
         "os-exit": (append_to(fill_in(student, solutions), "ex_mul_node", "import os\nos._exit(3)"),
@@ -105,14 +106,14 @@ def build_matrix(student, solved, source):
         "huge-line": (append_to(fill_in(student, solutions), "ex_add_node", "print('x' * 50_000_000)"),
                       "ok", FULL, ""),
         "deleted-test": (deleted, "ok", FULL, ""),
-        "edited-test": (edited, "ok", FULL - 2, ""),
-        "skip-tag": (tagged, "ok", FULL - 2, ""),
-        "flipped-metadata": (flipped, "tampered_metadata", FULL - 2, "restored"),
+        "edited-test": (edited, "ok", FULL - WRONG_MUL, ""),
+        "skip-tag": (tagged, "ok", FULL - WRONG_MUL, ""),
+        "flipped-metadata": (flipped, "tampered_metadata", FULL - WRONG_MUL, "restored"),
         "invalid-json": (text[: len(text) // 2], "invalid_notebook", 0, "not valid JSON"),
         "missing-notebook": (None, "missing_notebook", 0, f"no {NOTEBOOK}"),
         "renamed": (("chain_rule-Copy1.ipynb", solved), "ok", FULL, ""),
         "import-error": (importing, "ok", 0, "No module named 'torch'"),
-        "monkey-patch": (patched, "ok", FULL - 2, ""),
+        "monkey-patch": (patched, "ok", FULL - WRONG_MUL, ""),
         "memory-hog": (append_to(fill_in(student, solutions), "ex_add_node",
                                  "hog = [bytearray(10**8) for _ in range(1000)]"), "ok", FULL, "out of memory"),
         "history-peek": (append_to(fill_in(student, solutions), "ex_gradient_step", "print(In)"), "ok", FULL, ""),
@@ -173,7 +174,7 @@ def test_well_behaved_students_keep_their_grades(course):
         assert after[sid] == grades, f"grading the bad submissions changed {sid}'s grades"
     rows = read_csv(course["root"])
     assert (rows["well-behaved-a"]["status"], rows["well-behaved-a"]["score"]) == ("ok", str(FULL))
-    assert (rows["well-behaved-b"]["status"], rows["well-behaved-b"]["score"]) == ("ok", str(FULL - 2))
+    assert (rows["well-behaved-b"]["status"], rows["well-behaved-b"]["score"]) == ("ok", str(FULL - WRONG_MUL))
 
 
 @pytest.mark.parametrize("sid", [
