@@ -20,20 +20,20 @@ DACT = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a ** 2, "relu": 
 
 
 def hidden_of(x, p, activation):
-    return ACT[activation](x @ p["W1"] + p["b1"])
+    return ACT[activation](x @ p["w1"] + p["b1"])
 
 
 def output_of(x, p, activation):
-    return ACT["sigmoid"](hidden_of(x, p, activation) @ p["W2"] + p["b2"])
+    return ACT["sigmoid"](hidden_of(x, p, activation) @ p["w2"] + p["b2"])
 
 
 def loss_and_grads(x, t, p, activation):
     """Mean squared error over the batch and its gradients, written out independently of the notebook."""
     h = hidden_of(x, p, activation)
-    y = ACT["sigmoid"](h @ p["W2"] + p["b2"])
+    y = ACT["sigmoid"](h @ p["w2"] + p["b2"])
     dz2 = 2 * (y - t) / len(x) * y * (1 - y)
-    dz1 = dz2 @ p["W2"].T * DACT[activation](h)
-    return np.mean(np.sum((y - t) ** 2, axis=1)), {"W1": x.T @ dz1, "b1": dz1.sum(0), "W2": h.T @ dz2, "b2": dz2.sum(0)}
+    dz1 = dz2 @ p["w2"].T * DACT[activation](h)
+    return np.mean(np.sum((y - t) ** 2, axis=1)), {"w1": x.T @ dz1, "b1": dz1.sum(0), "w2": h.T @ dz2, "b2": dz2.sum(0)}
 
 
 DEFAULTS = {"dataset": "xor", "hidden": 2, "activation": "sigmoid", "lr": 4.0, "seed": 0}
@@ -44,7 +44,7 @@ def notebook():
     """The notebook's namespace and its playground (the only Explorer it builds), as first shown."""
     (playground,) = run_notebook(NOTEBOOK)
     ns = playground._update.__globals__
-    first = {"values": playground.values(), "losses": list(ns["net"]["losses"]), "W1": ns["net"]["params"]["W1"].copy()}
+    first = {"values": playground.values(), "losses": list(ns["net"]["losses"]), "w1": ns["net"]["params"]["w1"].copy()}
     return ns, playground, first
 
 
@@ -94,7 +94,7 @@ def test_playground_starts_untrained_on_xor(notebook, lab):
     first = notebook[2]
     assert first["values"] == DEFAULTS, "the notebook's text describes these defaults"
     assert first["losses"] == []
-    np.testing.assert_array_equal(first["W1"], notebook[0]["init_params"](2, 2, 1, 0)["W1"])
+    np.testing.assert_array_equal(first["w1"], notebook[0]["init_params"](2, 2, 1, 0)["w1"])
     assert_at_start(*lab)
 
 
@@ -132,7 +132,7 @@ def test_boundary_in_hidden_space_is_the_output_units_line(lab):
     assert playground.values()["hidden"] == 2
     hs = np.column_stack(ns["view"].boundary.get_data())
     assert len(hs) == 2
-    np.testing.assert_allclose(hs @ p["W2"][:, 0] + p["b2"][0], 0.0, atol=1e-9)
+    np.testing.assert_allclose(hs @ p["w2"][:, 0] + p["b2"][0], 0.0, atol=1e-9)
 
 
 def test_reset_returns_to_the_starting_weights(lab):
@@ -150,7 +150,7 @@ def test_learning_rate_changes_keep_the_run(lab):
     values, x, t, before, _ = current(ns, playground)
     _, grads = loss_and_grads(x, t, before, values["activation"])
     playground.buttons["step"].click()
-    np.testing.assert_allclose(ns["net"]["params"]["W1"], before["W1"] - 0.5 * grads["W1"], rtol=1e-10)
+    np.testing.assert_allclose(ns["net"]["params"]["w1"], before["w1"] - 0.5 * grads["w1"], rtol=1e-10)
 
 
 @pytest.mark.parametrize("setting", [{"hidden": 5}, {"activation": "tanh"}, {"dataset": "circles"},
@@ -162,7 +162,7 @@ def test_other_settings_start_a_new_network(lab, setting):
         playground.controls[name].value = value
     assert_at_start(ns, playground)
     values = playground.values()
-    assert ns["net"]["params"]["W1"].shape == (2, values["hidden"])
+    assert ns["net"]["params"]["w1"].shape == (2, values["hidden"])
     if values["hidden"] != 2:
         assert len(ns["view"].boundary.get_data()[0]) == 0, "the hidden-space line is drawn for 2 hidden units only"
     playground.buttons["step"].click()
@@ -234,7 +234,7 @@ def test_update_handles_one_hidden_unit_vertical_lines_and_nan_losses():
     h = np.array([[0.2, 0.3], [0.9, 0.8]])
     view.update(x, [0, 1], np.full(9, 0.5), h, [], boundary=(np.array([[2.0], [0.0]]), np.array([-1.0])))
     bx, _ = view.boundary.get_data()
-    np.testing.assert_allclose(bx, [0.5, 0.5])                  # 2 h1 - 1 = 0: the vertical line h1 = 0.5
+    np.testing.assert_allclose(bx, [0.5, 0.5])                  # 2 a1 - 1 = 0: the vertical line a1 = 0.5
     view.update(x, [0, 1], np.full(9, 0.5), h, [], boundary=([0.0, 0.0], 1.0))
     assert len(view.boundary.get_data()[0]) == 0                # no line for zero weights
 
@@ -243,7 +243,7 @@ def test_update_handles_one_hidden_unit_vertical_lines_and_nan_losses():
     (lambda v: v.update(np.zeros((2, 3)), [0, 1], np.zeros(9), np.zeros((2, 2)), []), "(2, 3)"),
     (lambda v: v.update(np.zeros((2, 2)), [0, 1, 1], np.zeros(9), np.zeros((2, 2)), []), "t (3,)"),
     (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(8), np.zeros((2, 2)), []), "(8,)"),
-    (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(9), np.zeros((3, 2)), []), "h (3, 2)"),
+    (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(9), np.zeros((3, 2)), []), "a (3, 2)"),
     (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(9), np.zeros((2, 3)), [], boundary=(np.ones(3), 0)), "(3,)"),
     (lambda v: v.grid(np.zeros(4)), "(4,)"),
 ])
