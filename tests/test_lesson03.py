@@ -3,6 +3,8 @@
 The solution notebook runs in-process; its playground is then moved through its controls and
 buttons, and every panel must show what the mathematics says: the image is the network's output
 on the grid, the hidden panel the hidden activations, the loss curve the losses of the steps taken.
+The lesson's measured claims are measured again (stuck runs are plateaus, small starts get stuck, tent layers
+gather 2^k stretches), and the notebook is checked as a reader sees it (notation card, Korean words, wiring).
 """
 import matplotlib
 
@@ -12,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from course_tools import SOLUTIONS, run_notebook  # noqa: E402
+from test_lesson02 import check_korean_words, check_notation_card, check_wiring_collapsed  # noqa: E402
 from helpers.playground import PlaygroundView  # noqa: E402
 
 NOTEBOOK = SOLUTIONS / "03_mlp_xor" / "mlp_xor.ipynb"
@@ -263,3 +266,66 @@ def test_resolution_must_be_an_int():
     for bad in [1, 2.5, True, "10"]:
         with pytest.raises(ValueError, match="resolution"):
             PlaygroundView(resolution=bad)
+
+
+# --- what the lesson's text claims, measured again ----------------------------------
+
+def test_stuck_runs_are_plateaus_not_minima(notebook):
+    """Section 9: a stuck 2-2-1 run keeps lowering its loss while its largest weight grows (no local minimum)."""
+    ns = notebook[0]
+    stuck = [params for epochs, params in ns["runs"][2] if epochs is None]
+    assert stuck, "the text speaks of stuck 2-2-1 runs: there must be some"
+    x, t = ns["x_xor"], ns["t_xor"][:, None]
+    params = stuck[0]
+    losses, largest = [], []
+    for _ in range(3):
+        for _ in range(500):
+            params, loss = ns["gd_step"](params, x, t, 4.0)
+        losses.append(loss)
+        largest.append(max(np.abs(v).max() for v in params.values()))
+    assert losses[0] > losses[1] > losses[2], f"the loss should still fall: {losses}"
+    assert largest[0] < largest[1] < largest[2], f"the largest weight should keep growing: {largest}"
+
+
+def test_small_initial_weights_usually_get_stuck(notebook):
+    """Section 8 says a 2-2-1 network started from N(0, 0.1^2) is usually still wrong after 1000 epochs."""
+    ns = notebook[0]
+    stuck = sum(ns["epochs_to_solve"](2, seed, scale=0.1)[0] is None for seed in range(10))
+    assert stuck >= 7, f"only {stuck} of 10 starts from N(0, 0.1^2) were stuck"
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_tent_layers_gather_2_to_the_k_stretches(notebook, k):
+    """Section 10: after k tent layers the inputs landing in (0.4, 0.6) form 2^k separate stretches of [0, 1]."""
+    ns = notebook[0]
+    x = np.linspace(0, 1, 20001)[:, None]
+    y = x[:, 0]
+    for _ in range(k):
+        y = 2 * np.maximum(y, 0) - 4 * np.maximum(y - 0.5, 0)           # the tent, written independently
+    landed = (y > 0.4) & (y < 0.6)
+    assert int(landed[0]) + int(np.sum(landed[1:] & ~landed[:-1])) == 2 ** k
+    deep = ns["deep_net"](x, [(ns["w_tent"], ns["b_tent"], ns["v_tent"])] * k)[:, 0]
+    np.testing.assert_allclose(deep, y, atol=1e-12)
+
+
+def test_init_params_states_its_scheme(notebook):
+    ns = notebook[0]
+    doc = ns["init_params"].__doc__
+    assert "N(0, scale**2)" in doc and "fixed scale" in doc
+    p = ns["init_params"](3, 4, 2, seed=1, scale=0.5)
+    assert set(p) == {"w1", "b1", "w2", "b2"}
+    np.testing.assert_array_equal(p["w1"], 0.5 * np.random.default_rng(1).standard_normal((3, 4)))
+
+
+# --- the lesson as a reader sees it ---------------------------------------------------
+
+def test_notation_card():
+    check_notation_card("03_mlp_xor/mlp_xor.ipynb")
+
+
+def test_korean_words_and_key_terms():
+    check_korean_words("03_mlp_xor/mlp_xor.ipynb")
+
+
+def test_playground_wiring_is_collapsed():
+    check_wiring_collapsed("03_mlp_xor/mlp_xor.ipynb", ["playground-setup", "playground-show", "playground"])
