@@ -87,7 +87,7 @@ class PlaygroundView:
         self.boundary, = self.ax_hidden.plot([], [], color="k", lw=1.2, ls="--")
         self.loss, = self.ax_loss.plot([], [], color="crimson")
         self.ax_regions.set(title="decision regions: output y", xlabel="$x_1$", ylabel="$x_2$")
-        self.ax_hidden.set(title="the points in hidden space", xlabel="$h_1$", ylabel="$h_2$")
+        self.ax_hidden.set(title="the points in hidden space", xlabel="$a_1$", ylabel="$a_2$")
         self.ax_loss.set(title="loss per epoch", xlabel="epoch", ylabel="loss L", yscale="log")
         self.grid_points = np.zeros((0, 2))
         self.hidden_frame = (-1.1, 1.1)
@@ -109,34 +109,34 @@ class PlaygroundView:
         self.regions.set_extent((x0, x1, y0, y1))
         return self.grid_points
 
-    def update(self, x, t, y_grid, h, losses, boundary=None, title=None):
+    def update(self, x, t, y_grid, a, losses, boundary=None, title=None):
         """Show the data, the network's output on the last grid, the hidden points and the losses.
 
         Inputs:
         - x: (N, 2) data; t: (N,) or (N, 1) targets 0/1
         - y_grid: the network's output on grid_points, (resolution**2,) or (resolution**2, 1)
-        - h: (N, H) hidden activations of the N points; units 1 and 2 are drawn (unit 2 as 0 if H = 1)
+        - a: (N, H) hidden activations a1 of the N points; units 1 and 2 are drawn (unit 2 as 0 if H = 1)
         - losses: sequence of the losses so far, one per epoch
-        - boundary: optional (w, b) with w of shape (2,) or (2, 1): the line w1 h1 + w2 h2 + b = 0
+        - boundary: optional (w, b) with w of shape (2,) or (2, 1): the line w_1 a_1 + w_2 a_2 + b = 0
         - title: optional str shown above the figure
         """
         x = _as_2d("x", x, columns=2)
         t = np.asarray(t, dtype=np.float64).reshape(-1)
-        h = _as_2d("h", h)
+        a = _as_2d("a", a)
         y_grid = np.asarray(y_grid, dtype=np.float64)
-        if t.shape != (x.shape[0],) or h.shape[0] != x.shape[0]:
-            raise ValueError(f"x, t and h must have one row per point; got x {x.shape}, t {t.shape}, h {h.shape}")
+        if t.shape != (x.shape[0],) or a.shape[0] != x.shape[0]:
+            raise ValueError(f"x, t and a must have one row per point; got x {x.shape}, t {t.shape}, a {a.shape}")
         if y_grid.size != self.grid_points.shape[0] or self.grid_points.shape[0] == 0:
             raise ValueError(f"y_grid must hold one output per grid point ({self.grid_points.shape[0]}; "
                              f"call grid(x) first); got shape {y_grid.shape}")
         self.regions.set_data(y_grid.reshape(self.resolution, self.resolution))
         self.points.set_offsets(x)
         self.points.set_array(t)
-        plane = h[:, :2] if h.shape[1] >= 2 else np.column_stack([h[:, 0], np.zeros(len(h))])
+        plane = a[:, :2] if a.shape[1] >= 2 else np.column_stack([a[:, 0], np.zeros(len(a))])
         self.hidden.set_offsets(plane)
         self.hidden.set_array(t)
         self._grow_hidden_frame(plane)
-        panel_title = "the points in hidden space" if h.shape[1] >= 2 else "one hidden unit: $h_2$ = 0"
+        panel_title = "the points in hidden space" if a.shape[1] >= 2 else "one hidden unit: $a_2$ = 0"
         if self.ax_hidden.get_title() != panel_title:
             self.ax_hidden.set_title(panel_title)
         self._draw_boundary(boundary)
@@ -152,7 +152,7 @@ class PlaygroundView:
         _set_limits(self.ax_hidden, self.hidden_frame, self.hidden_frame)
 
     def _draw_boundary(self, boundary):
-        """The line w1 h1 + w2 h2 + b = 0 across the hidden panel, or nothing."""
+        """The line w_1 a_1 + w_2 a_2 + b = 0 across the hidden panel, or nothing."""
         if boundary is None:
             self.boundary.set_data([], [])
             return
@@ -162,10 +162,10 @@ class PlaygroundView:
         (x0, x1), (y0, y1) = self.ax_hidden.get_xlim(), self.ax_hidden.get_ylim()
         if not w.any():             # w = 0: the output ignores the hidden units, no line
             xs = ys = np.array([])
-        elif abs(w[1]) >= abs(w[0]):  # solve for h2 across the panel's width
+        elif abs(w[1]) >= abs(w[0]):  # solve for a2 across the panel's width
             xs = np.array([x0, x1])
             ys = -(w[0] * xs + b) / w[1]
-        else:                       # nearly vertical: solve for h1 along the panel's height
+        else:                       # nearly vertical: solve for a1 along the panel's height
             ys = np.array([y0, y1])
             xs = -(w[1] * ys + b) / w[0]
         self.boundary.set_data(xs, ys)

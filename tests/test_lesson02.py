@@ -2,8 +2,11 @@
 
 The explorer tests move the widgets of the solution notebook's explorer and check that what is drawn follows the
 maths: the decision line has slope -w1/w2 and intercept -b/w2, the rings sit on exactly the misclassified points,
-"step" applies exactly one perceptron update and "train" shows the epochs of the perceptron algorithm.
+"step" applies exactly one perceptron update and "train" shows the epochs of the perceptron algorithm. Then the
+lesson as a reader sees it: the course's notation card, the glossary's Korean words, the explorer's wiring collapsed.
 """
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -279,3 +282,64 @@ def test_student_explorer_says_what_is_missing(tmp_path):
     assert "not done yet" in ex.status.value
     ex.buttons["step"].click()
     assert "not done yet" in ex.status.value
+
+
+# --- the lesson as a reader sees it (Lesson 3's tests use these checks too) ------------------------
+
+# words the glossary of docs/notation.md replaced: each is a defect if it comes back
+NOT_THE_GLOSSARY = ["계단함수", "에포크", "스토캐스틱", "지역 최솟값", "Reinforcement Learning이라고"]
+
+
+def notation_rows():
+    text = (SOLUTIONS.parent / "docs" / "notation.md").read_text()
+    symbols = text.split("## Symbols")[1].split("## API names")[0]
+    return {line for line in symbols.splitlines() if line.startswith("| ") and not line.startswith("| maths")}
+
+
+def check_notation_card(name):
+    """The lesson opens with the course's notation card: rows of docs/notation.md, word for word."""
+    import nbformat
+
+    nb = nbformat.read(SOLUTIONS / name, as_version=4)
+    (card,) = [c for c in nb.cells if c.get("id") == "notation-card"]
+    assert nb.cells.index(card) <= 2, "the notation card opens the lesson"
+    rows = [line for line in card.source.splitlines() if line.startswith("| ") and not line.startswith("| maths")]
+    assert len(rows) >= 8
+    unknown = [row for row in rows if row not in notation_rows()]
+    assert not unknown, f"rows not word for word from docs/notation.md: {unknown}"
+
+
+def check_korean_words(name):
+    """No Korean word the glossary replaced, and a key-terms table whose rows have no raw | inside a cell."""
+    import nbformat
+
+    nb = nbformat.read(SOLUTIONS / name, as_version=4)
+    found = [word for word in NOT_THE_GLOSSARY if word in "\n".join(c.source for c in nb.cells)]
+    assert not found, f"{name} uses {found}; docs/notation.md's glossary has other words for them"
+    terms = nb.cells[-1].source
+    assert terms.startswith("## Key terms")
+    rows = [line for line in terms.splitlines() if line.startswith("|")]
+    assert len(rows) > 10
+    for line in rows:
+        assert len(re.findall(r"(?<!\\)\|", line)) == 4, f"a raw | breaks this table row: {line}"
+
+
+def check_wiring_collapsed(name, cell_ids):
+    """In the student notebook the explorer's wiring cells are collapsed (input hidden)."""
+    import nbformat
+
+    by_id = {c.get("id"): c for c in nbformat.read(LESSONS / name, as_version=4).cells}
+    for cid in cell_ids:
+        assert by_id[cid].metadata.get("jupyter", {}).get("source_hidden") is True, f"{cid} should be collapsed"
+
+
+def test_notation_card():
+    check_notation_card(NOTEBOOK)
+
+
+def test_korean_words_and_key_terms():
+    check_korean_words(NOTEBOOK)
+
+
+def test_explorer_wiring_is_collapsed():
+    check_wiring_collapsed(NOTEBOOK, ["cell-047", "cell-049", "cell-050", "cell-051", "cell-052"])

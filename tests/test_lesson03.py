@@ -3,6 +3,8 @@
 The solution notebook runs in-process; its playground is then moved through its controls and
 buttons, and every panel must show what the mathematics says: the image is the network's output
 on the grid, the hidden panel the hidden activations, the loss curve the losses of the steps taken.
+The lesson's measured claims are measured again (stuck runs are plateaus, small starts get stuck, tent layers
+gather 2^k stretches), and the notebook is checked as a reader sees it (notation card, Korean words, wiring).
 """
 import matplotlib
 
@@ -12,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from course_tools import SOLUTIONS, run_notebook  # noqa: E402
+from test_lesson02 import check_korean_words, check_notation_card, check_wiring_collapsed  # noqa: E402
 from helpers.playground import PlaygroundView  # noqa: E402
 
 NOTEBOOK = SOLUTIONS / "03_mlp_xor" / "mlp_xor.ipynb"
@@ -20,20 +23,20 @@ DACT = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a ** 2, "relu": 
 
 
 def hidden_of(x, p, activation):
-    return ACT[activation](x @ p["W1"] + p["b1"])
+    return ACT[activation](x @ p["w1"] + p["b1"])
 
 
 def output_of(x, p, activation):
-    return ACT["sigmoid"](hidden_of(x, p, activation) @ p["W2"] + p["b2"])
+    return ACT["sigmoid"](hidden_of(x, p, activation) @ p["w2"] + p["b2"])
 
 
 def loss_and_grads(x, t, p, activation):
     """Mean squared error over the batch and its gradients, written out independently of the notebook."""
     h = hidden_of(x, p, activation)
-    y = ACT["sigmoid"](h @ p["W2"] + p["b2"])
+    y = ACT["sigmoid"](h @ p["w2"] + p["b2"])
     dz2 = 2 * (y - t) / len(x) * y * (1 - y)
-    dz1 = dz2 @ p["W2"].T * DACT[activation](h)
-    return np.mean(np.sum((y - t) ** 2, axis=1)), {"W1": x.T @ dz1, "b1": dz1.sum(0), "W2": h.T @ dz2, "b2": dz2.sum(0)}
+    dz1 = dz2 @ p["w2"].T * DACT[activation](h)
+    return np.mean(np.sum((y - t) ** 2, axis=1)), {"w1": x.T @ dz1, "b1": dz1.sum(0), "w2": h.T @ dz2, "b2": dz2.sum(0)}
 
 
 DEFAULTS = {"dataset": "xor", "hidden": 2, "activation": "sigmoid", "lr": 4.0, "seed": 0}
@@ -44,7 +47,7 @@ def notebook():
     """The notebook's namespace and its playground (the only Explorer it builds), as first shown."""
     (playground,) = run_notebook(NOTEBOOK)
     ns = playground._update.__globals__
-    first = {"values": playground.values(), "losses": list(ns["net"]["losses"]), "W1": ns["net"]["params"]["W1"].copy()}
+    first = {"values": playground.values(), "losses": list(ns["net"]["losses"]), "w1": ns["net"]["params"]["w1"].copy()}
     return ns, playground, first
 
 
@@ -94,7 +97,7 @@ def test_playground_starts_untrained_on_xor(notebook, lab):
     first = notebook[2]
     assert first["values"] == DEFAULTS, "the notebook's text describes these defaults"
     assert first["losses"] == []
-    np.testing.assert_array_equal(first["W1"], notebook[0]["init_params"](2, 2, 1, 0)["W1"])
+    np.testing.assert_array_equal(first["w1"], notebook[0]["init_params"](2, 2, 1, 0)["w1"])
     assert_at_start(*lab)
 
 
@@ -132,7 +135,7 @@ def test_boundary_in_hidden_space_is_the_output_units_line(lab):
     assert playground.values()["hidden"] == 2
     hs = np.column_stack(ns["view"].boundary.get_data())
     assert len(hs) == 2
-    np.testing.assert_allclose(hs @ p["W2"][:, 0] + p["b2"][0], 0.0, atol=1e-9)
+    np.testing.assert_allclose(hs @ p["w2"][:, 0] + p["b2"][0], 0.0, atol=1e-9)
 
 
 def test_reset_returns_to_the_starting_weights(lab):
@@ -150,7 +153,7 @@ def test_learning_rate_changes_keep_the_run(lab):
     values, x, t, before, _ = current(ns, playground)
     _, grads = loss_and_grads(x, t, before, values["activation"])
     playground.buttons["step"].click()
-    np.testing.assert_allclose(ns["net"]["params"]["W1"], before["W1"] - 0.5 * grads["W1"], rtol=1e-10)
+    np.testing.assert_allclose(ns["net"]["params"]["w1"], before["w1"] - 0.5 * grads["w1"], rtol=1e-10)
 
 
 @pytest.mark.parametrize("setting", [{"hidden": 5}, {"activation": "tanh"}, {"dataset": "circles"},
@@ -162,7 +165,7 @@ def test_other_settings_start_a_new_network(lab, setting):
         playground.controls[name].value = value
     assert_at_start(ns, playground)
     values = playground.values()
-    assert ns["net"]["params"]["W1"].shape == (2, values["hidden"])
+    assert ns["net"]["params"]["w1"].shape == (2, values["hidden"])
     if values["hidden"] != 2:
         assert len(ns["view"].boundary.get_data()[0]) == 0, "the hidden-space line is drawn for 2 hidden units only"
     playground.buttons["step"].click()
@@ -234,7 +237,7 @@ def test_update_handles_one_hidden_unit_vertical_lines_and_nan_losses():
     h = np.array([[0.2, 0.3], [0.9, 0.8]])
     view.update(x, [0, 1], np.full(9, 0.5), h, [], boundary=(np.array([[2.0], [0.0]]), np.array([-1.0])))
     bx, _ = view.boundary.get_data()
-    np.testing.assert_allclose(bx, [0.5, 0.5])                  # 2 h1 - 1 = 0: the vertical line h1 = 0.5
+    np.testing.assert_allclose(bx, [0.5, 0.5])                  # 2 a1 - 1 = 0: the vertical line a1 = 0.5
     view.update(x, [0, 1], np.full(9, 0.5), h, [], boundary=([0.0, 0.0], 1.0))
     assert len(view.boundary.get_data()[0]) == 0                # no line for zero weights
 
@@ -243,7 +246,7 @@ def test_update_handles_one_hidden_unit_vertical_lines_and_nan_losses():
     (lambda v: v.update(np.zeros((2, 3)), [0, 1], np.zeros(9), np.zeros((2, 2)), []), "(2, 3)"),
     (lambda v: v.update(np.zeros((2, 2)), [0, 1, 1], np.zeros(9), np.zeros((2, 2)), []), "t (3,)"),
     (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(8), np.zeros((2, 2)), []), "(8,)"),
-    (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(9), np.zeros((3, 2)), []), "h (3, 2)"),
+    (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(9), np.zeros((3, 2)), []), "a (3, 2)"),
     (lambda v: v.update(np.zeros((2, 2)), [0, 1], np.zeros(9), np.zeros((2, 3)), [], boundary=(np.ones(3), 0)), "(3,)"),
     (lambda v: v.grid(np.zeros(4)), "(4,)"),
 ])
@@ -263,3 +266,66 @@ def test_resolution_must_be_an_int():
     for bad in [1, 2.5, True, "10"]:
         with pytest.raises(ValueError, match="resolution"):
             PlaygroundView(resolution=bad)
+
+
+# --- what the lesson's text claims, measured again ----------------------------------
+
+def test_stuck_runs_are_plateaus_not_minima(notebook):
+    """Section 9: a stuck 2-2-1 run keeps lowering its loss while its largest weight grows (no local minimum)."""
+    ns = notebook[0]
+    stuck = [params for epochs, params in ns["runs"][2] if epochs is None]
+    assert stuck, "the text speaks of stuck 2-2-1 runs: there must be some"
+    x, t = ns["x_xor"], ns["t_xor"][:, None]
+    params = stuck[0]
+    losses, largest = [], []
+    for _ in range(3):
+        for _ in range(500):
+            params, loss = ns["gd_step"](params, x, t, 4.0)
+        losses.append(loss)
+        largest.append(max(np.abs(v).max() for v in params.values()))
+    assert losses[0] > losses[1] > losses[2], f"the loss should still fall: {losses}"
+    assert largest[0] < largest[1] < largest[2], f"the largest weight should keep growing: {largest}"
+
+
+def test_small_initial_weights_usually_get_stuck(notebook):
+    """Section 8 says a 2-2-1 network started from N(0, 0.1^2) is usually still wrong after 1000 epochs."""
+    ns = notebook[0]
+    stuck = sum(ns["epochs_to_solve"](2, seed, scale=0.1)[0] is None for seed in range(10))
+    assert stuck >= 7, f"only {stuck} of 10 starts from N(0, 0.1^2) were stuck"
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_tent_layers_gather_2_to_the_k_stretches(notebook, k):
+    """Section 10: after k tent layers the inputs landing in (0.4, 0.6) form 2^k separate stretches of [0, 1]."""
+    ns = notebook[0]
+    x = np.linspace(0, 1, 20001)[:, None]
+    y = x[:, 0]
+    for _ in range(k):
+        y = 2 * np.maximum(y, 0) - 4 * np.maximum(y - 0.5, 0)           # the tent, written independently
+    landed = (y > 0.4) & (y < 0.6)
+    assert int(landed[0]) + int(np.sum(landed[1:] & ~landed[:-1])) == 2 ** k
+    deep = ns["deep_net"](x, [(ns["w_tent"], ns["b_tent"], ns["v_tent"])] * k)[:, 0]
+    np.testing.assert_allclose(deep, y, atol=1e-12)
+
+
+def test_init_params_states_its_scheme(notebook):
+    ns = notebook[0]
+    doc = ns["init_params"].__doc__
+    assert "N(0, scale**2)" in doc and "fixed scale" in doc
+    p = ns["init_params"](3, 4, 2, seed=1, scale=0.5)
+    assert set(p) == {"w1", "b1", "w2", "b2"}
+    np.testing.assert_array_equal(p["w1"], 0.5 * np.random.default_rng(1).standard_normal((3, 4)))
+
+
+# --- the lesson as a reader sees it ---------------------------------------------------
+
+def test_notation_card():
+    check_notation_card("03_mlp_xor/mlp_xor.ipynb")
+
+
+def test_korean_words_and_key_terms():
+    check_korean_words("03_mlp_xor/mlp_xor.ipynb")
+
+
+def test_playground_wiring_is_collapsed():
+    check_wiring_collapsed("03_mlp_xor/mlp_xor.ipynb", ["playground-setup", "playground-show", "playground"])

@@ -99,6 +99,7 @@ def perceptron_step(w, x, t, lr):
     },
     "ex_delta_step": {
         "step output y instead of the linear output z": delta(new="w + lr * (t - predict(w, x[None, :])[0]) * x_hat"),
+        "gradient of (z - t)**2 without the 1/2: twice the step": delta(new="w + 2 * lr * (t - w @ x_hat) * x_hat"),
         "bias not updated": delta(new="np.concatenate([w[:1], w[1:] + lr * (t - w @ x_hat) * x])"),
         "updates only misclassified samples": '''
 def delta_step(w, x, t, lr):

@@ -1,30 +1,32 @@
 """Known-wrong answers for Lesson 3 (the multi-layer perceptron and XOR)."""
 
 
-def dense(check="x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[0] or b.shape != (W.shape[1],)",
-          out="ACTIVATIONS[activation](x @ W + b)"):
+def affine(check="x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0] or b.shape != (w.shape[1],)",
+           out="x @ w + b"):
     return f'''
-def dense(x, W, b, activation):
-    x, W, b = (np.asarray(v, dtype=float) for v in (x, W, b))
+def affine(x, w, b):
+    x, w, b = (np.asarray(v, dtype=float) for v in (x, w, b))
     if {check}:
-        raise ValueError(f"dense needs x (N, D), W (D, M) and b (M,); got x {{x.shape}}, W {{W.shape}}, b {{b.shape}}")
+        raise ValueError(f"affine needs x (N, D), w (D, H) and b (H,); got x {{x.shape}}, w {{w.shape}}, b {{b.shape}}")
     return {out}
 '''
 
 
-def xor_weights(W1="[[1.0, -1.0], [1.0, -1.0]]", b1="[-0.5, 1.5]", W2="[[1.0], [1.0]]", b2="[-1.5]"):
+def xor_weights(w1="[[1.0, -1.0], [1.0, -1.0]]", b1="[-0.5, 1.5]", w2="[[1.0], [1.0]]", b2="[-1.5]"):
     return f'''
 def xor_by_hand():
-    return {{"W1": np.array({W1}), "b1": np.array({b1}), "W2": np.array({W2}), "b2": np.array({b2})}}
+    return {{"w1": np.array({w1}), "b1": np.array({b1}), "w2": np.array({w2}), "b2": np.array({b2})}}
 '''
 
 
-def forward(h='dense(x, params["W1"], params["b1"], activation)', y='dense(h, params["W2"], params["b2"], "sigmoid")'):
+def forward(a1='ACTIVATIONS[activation](affine(x, params["w1"], params["b1"]))',
+            y='sigmoid(affine(a1, params["w2"], params["b2"]))', cache='(x, a1, y, params["w2"], activation)'):
     return f'''
 def mlp_forward(x, params, activation="sigmoid"):
-    h = {h}
+    x = np.asarray(x, dtype=float)
+    a1 = {a1}
     y = {y}
-    return y, (np.asarray(x, dtype=float), h, y, params["W2"], activation)
+    return y, {cache}
 '''
 
 
@@ -38,15 +40,15 @@ def mse_loss(y, t):
 '''
 
 
-def backward(dz2="dout * y * (1 - y)", dz1="dh * ACTIVATION_GRADS[activation](h)", dW1="x.T @ dz1",
+def backward(dz2="dout * y * (1 - y)", dz1="da1 * ACTIVATION_GRADS[activation](a1)", dw1="x.T @ dz1",
              db1="dz1.sum(axis=0)", loss=MSE):
     return loss + f'''
 def mlp_backward(dout, cache):
-    x, h, y, W2, activation = cache
+    x, a1, y, w2, activation = cache
     dz2 = {dz2}
-    dh = dz2 @ W2.T
+    da1 = dz2 @ w2.T
     dz1 = {dz1}
-    return {{"W1": {dW1}, "b1": {db1}, "W2": h.T @ dz2, "b2": dz2.sum(axis=0)}}
+    return {{"w1": {dw1}, "b1": {db1}, "w2": a1.T @ dz2, "b2": dz2.sum(axis=0)}}
 '''
 
 
@@ -74,32 +76,36 @@ def train(x, t, hidden, activation="sigmoid", lr=4.0, epochs=1000, seed=0):
 
 
 WRONG = {
-    "ex_dense": {
+    "ex_affine": {
         "no shape check (numpy's error does not name the shapes)": '''
-def dense(x, W, b, activation):
-    return ACTIVATIONS[activation](x @ W + b)
+def affine(x, w, b):
+    return x @ w + b
 ''',
-        "checks only x against W (b of shape (M, 1) and a 1-D x get through; the visible checks pass)":
-            dense(check="np.ndim(x) == 2 and x.shape[1] != W.shape[0]"),
-        "activation forgotten": dense(out="x @ W + b"),
-        "bias added after the activation": dense(out="ACTIVATIONS[activation](x @ W) + b"),
-        "weights used transposed (x W^T)": dense(check="x.shape[1] != W.shape[1]", out="ACTIVATIONS[activation](x @ W.T + b)"),
+        "checks only x against w (b of shape (H, 1) and a 1-D x get through; the visible checks pass)":
+            affine(check="np.ndim(x) == 2 and x.shape[1] != w.shape[0]"),
+        "bias forgotten": affine(out="x @ w"),
+        "a sigmoid applied inside (a whole layer, not the affine map)": affine(out="sigmoid(x @ w + b)"),
+        "weights used transposed (x w^T)": affine(check="x.shape[1] != w.shape[1]", out="x @ w.T + b"),
     },
     "ex_xor_by_hand": {
         "thresholds on the corners (b = -1 for OR, step(0) = 0)": xor_weights(b1="[-1.0, 2.0]"),
         "thresholds a hair from the corners (no margin; the visible checks pass)": xor_weights(b1="[-0.99, 1.99]"),
-        "hidden units in the other order (NAND first)": xor_weights(W1="[[-1.0, 1.0], [-1.0, 1.0]]", b1="[1.5, -0.5]"),
-        "AND and OR in the hidden layer": xor_weights(b1="[-1.5, -0.5]", W1="[[1.0, 1.0], [1.0, 1.0]]"),
+        "hidden units in the other order (NAND first)": xor_weights(w1="[[-1.0, 1.0], [-1.0, 1.0]]", b1="[1.5, -0.5]"),
+        "AND and OR in the hidden layer": xor_weights(b1="[-1.5, -0.5]", w1="[[1.0, 1.0], [1.0, 1.0]]"),
         "output unit is an OR": xor_weights(b2="[-0.5]"),
     },
     "ex_mlp_forward": {
-        "hidden activation also on the output": forward(y='dense(h, params["W2"], params["b2"], activation)'),
-        "no sigmoid on the output": forward(y='dense(h, params["W2"], params["b2"], "linear")'),
-        "hidden activation always sigmoid (argument ignored)": forward(h='dense(x, params["W1"], params["b1"], "sigmoid")'),
+        "hidden activation also on the output": forward(y='ACTIVATIONS[activation](affine(a1, params["w2"], params["b2"]))'),
+        "no sigmoid on the output": forward(y='affine(a1, params["w2"], params["b2"])'),
+        "hidden activation always sigmoid (argument ignored)": forward(a1='sigmoid(affine(x, params["w1"], params["b1"]))'),
+        "cache holds the pre-activation z1 instead of a1":
+            forward(cache='(x, affine(x, params["w1"], params["b1"]), y, params["w2"], activation)'),
+        "cache without the activation's name": forward(cache='(x, a1, y, params["w2"])'),
+        "cache always names 'sigmoid' (the visible checks pass)": forward(cache='(x, a1, y, params["w2"], "sigmoid")'),
         "returns y alone, no cache": '''
 def mlp_forward(x, params, activation="sigmoid"):
-    h = dense(x, params["W1"], params["b1"], activation)
-    return dense(h, params["W2"], params["b2"], "sigmoid")
+    a1 = ACTIVATIONS[activation](affine(x, params["w1"], params["b1"]))
+    return sigmoid(affine(a1, params["w2"], params["b2"]))
 ''',
     },
     "ex_backprop": {
@@ -107,17 +113,17 @@ def mlp_forward(x, params, activation="sigmoid"):
         "missing factor 2 in dy (the 1/2 convention)": backward(loss=MSE.replace("2 * (y - t) / n", "(y - t) / n")),
         "no shape check: t of shape (N,) broadcasts": backward(loss=MSE.replace("y.shape != t.shape or ", "")),
         "output sigmoid's local gradient forgotten": backward(dz2="dout"),
-        "hidden derivative always the sigmoid's (the visible checks pass)": backward(dz1="dh * h * (1 - h)"),
-        "dW1 as dz1^T x (transposed)": backward(dW1="dz1.T @ x"),
+        "hidden derivative always the sigmoid's (the visible checks pass)": backward(dz1="da1 * a1 * (1 - a1)"),
+        "dw1 as dz1^T x (transposed)": backward(dw1="dz1.T @ x"),
         "bias gradient summed over every axis": backward(db1="dz1.sum()"),
         "dout modified in place": MSE + '''
 def mlp_backward(dout, cache):
-    x, h, y, W2, activation = cache
+    x, a1, y, w2, activation = cache
     dz2 = dout
     dz2 *= y * (1 - y)
-    dh = dz2 @ W2.T
-    dz1 = dh * ACTIVATION_GRADS[activation](h)
-    return {"W1": x.T @ dz1, "b1": dz1.sum(axis=0), "W2": h.T @ dz2, "b2": dz2.sum(axis=0)}
+    da1 = dz2 @ w2.T
+    dz1 = da1 * ACTIVATION_GRADS[activation](a1)
+    return {"w1": x.T @ dz1, "b1": dz1.sum(axis=0), "w2": a1.T @ dz2, "b2": dz2.sum(axis=0)}
 ''',
     },
     "ex_gd_step": {
