@@ -17,6 +17,7 @@ from .graph import GraphView
 
 _OPS = {"+": "+", "*": "×", "-": "−", "/": "÷"}
 _ACTIVE = []  # the event log while record_backward runs (a stack, so a nested recording is harmless)
+_RECORDING = {}  # engine class -> its recording subclass
 
 
 @dataclass
@@ -44,9 +45,9 @@ def _float(v):
     return float(v) if isinstance(v, numbers.Real) else float("nan")
 
 
-def _recording(cls, cache={}):
+def _recording(cls):
     """A subclass of the engine's class that logs reads of local_grads and writes of grad."""
-    if cls not in cache:
+    if cls not in _RECORDING:
         def __getattribute__(self, name):
             if name == "local_grads" and _ACTIVE:
                 _ACTIVE[-1].append(("visit", self, _float(object.__getattribute__(self, "grad"))))
@@ -59,8 +60,8 @@ def _recording(cls, cache={}):
             super(sub, self).__setattr__(name, value)
 
         sub = type(cls.__name__, (cls,), {"__getattribute__": __getattribute__, "__setattr__": __setattr__})
-        cache[cls] = sub
-    return cache[cls]
+        _RECORDING[cls] = sub
+    return _RECORDING[cls]
 
 
 def graph_nodes(root):
