@@ -57,8 +57,12 @@ def pip(*args):
         fail(f"pip {' '.join(args)} failed (exit {proc.returncode}); fix the error above and run again")
 
 
-def ensure_env():
-    """Create .venv and install the course (editable) when missing or out of date."""
+def ensure_env(extras=("dev",)):
+    """Create .venv and install the course (editable) with the given extras when missing or out of date.
+
+    The tests add the `crosscheck` extra (a real autodiff framework to check Lesson 8's engine against);
+    what `start` gives learners stays without it.
+    """
     if sys.version_info < (3, 10):
         fail(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
@@ -69,12 +73,15 @@ def ensure_env():
                  "sudo apt install python3-venv")
     # Reinstall whenever pyproject.toml changes, e.g. after pulling a new version.
     wanted = digest(ROOT / "pyproject.toml")
-    if STAMP.exists() and STAMP.read_text() == wanted:
+    stamp = STAMP.read_text().split() if STAMP.exists() else []
+    installed = set(stamp[1].split(",")) if len(stamp) > 1 else {"dev"}
+    if stamp[:1] == [wanted] and installed >= set(extras):
         return
+    extras = sorted(set(extras) | (installed if stamp[:1] == [wanted] else set()))
     print("Installing the course and its dependencies into .venv (about a minute) ...", flush=True)
     pip("install", "-q", "--upgrade", "pip")
-    pip("install", "-q", "-e", ".[dev]")
-    STAMP.write_text(wanted)
+    pip("install", "-q", "-e", f".[{','.join(extras)}]")
+    STAMP.write_text(f"{wanted} {','.join(extras)}")
 
 
 def env_vars(**extra):
@@ -279,7 +286,7 @@ def cmd_start(args):
 
 
 def cmd_test(args):
-    ensure_env()
+    ensure_env(("dev", "crosscheck"))
     sys.exit(run_in_env("-m", "pytest", *args.extra, env=env_vars(MPLBACKEND="Agg")))
 
 

@@ -20,7 +20,7 @@ def pyproject():
 
 def test_environment_yml_names_the_same_dependencies():
     project = pyproject()
-    wanted = names(project["dependencies"]) | names(project["optional-dependencies"]["dev"])
+    wanted = names(project["dependencies"]).union(*map(names, project["optional-dependencies"].values()))
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
     pip_part = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
