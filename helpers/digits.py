@@ -307,10 +307,10 @@ def show_runs(records, title=None):
         ax.set(title=f"{label}: size of each layer's gradient", xlabel="epoch", yscale="log")
         ax.legend(fontsize=7, ncol=2)
         ax_acc.plot(record.epochs, record.val_acc, marker=".", ms=3, label=label)
-    low = min(min(n) for r in records.values() for n in r.grad_norms.values())
+    low = min((v for r in records.values() for n in r.grad_norms.values() for v in n if v > 0), default=1e-12)
     high = max(max(n) for r in records.values() for n in r.grad_norms.values())
     for ax in flows:
-        ax.set_ylim(max(low, 1e-12) / 2, high * 2)
+        ax.set_ylim(max(low, 1e-12) / 2, max(high, 1e-12) * 2)  # a dead network's zero gradients fall below
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_acc.set(title="validation accuracy", xlabel="epoch", ylim=(0, 1.02))
     ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -200,6 +200,10 @@ def test_a_small_start_shrinks_every_layers_gradient_alike(solution):
         trained, _ = solution["train"](init(deep, np.random.default_rng(0), scale), data.x_train, data.t_train, 0.1, 10,
                                        32, np.random.default_rng(1))
         assert low <= validation(solution, trained)[0] <= high
+    a = data.x_train  # the small start's last hidden layer has died: no unit fires on any training image
+    for l in range(1, 5):
+        a = np.maximum(a @ trained[f"w{l}"] + trained[f"b{l}"], 0)
+    assert not a.any()
 
 
 # --- helpers ---------------------------------------------------------------------------
