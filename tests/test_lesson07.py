@@ -10,7 +10,7 @@ import pytest
 from course_tools import SOLUTIONS, run_notebook, solution_namespace
 from helpers import check_gradient
 from helpers.digits import (INITS, Recorder, TrainingView, confusion_matrix, load_digit_splits, show_confusion,
-                            show_digits, show_misclassified, show_runs, show_templates)
+                            show_digits, show_misclassified, show_runs, show_templates, cache_order)
 
 matplotlib.use("Agg")
 NOTEBOOK = SOLUTIONS / "07_capstone_digits" / "capstone_digits.ipynb"
@@ -80,6 +80,28 @@ def test_no_helper_computes_a_layer_or_a_loss():
         for name in ["affine_forward", "affine_backward", "relu_forward", "relu_backward", "softmax_with_loss_forward",
                      "softmax_with_loss_backward", "mlp_forward", "mlp_loss", "minibatches", "sgd_step", "train"]:
             assert name not in names, f"{module.__name__} offers {name}, an exercise's answer"
+
+
+def test_cache_order_tells_a_reversed_walk_from_a_forward_one(solution):
+    """The check behind Exercise 5's message "walk the layers in reverse order"."""
+    namespace = solution  # the functions look their layers up here: the same dict must be wrapped
+    rng = np.random.default_rng(5)
+    params, x, t = random_params(rng, (5, 4, 4, 3)), rng.normal(size=(6, 5)), rng.integers(0, 3, size=6)
+    assert cache_order(namespace, lambda: namespace["mlp_loss"](params, x, t)) == ([4, 3, 2, 1, 0], 5)
+    exec('''
+def forward_order(params, x, t):
+    z, caches = mlp_forward(params, x)
+    loss, loss_cache = softmax_with_loss_forward(z, t)
+    dout = softmax_with_loss_backward(1.0, loss_cache)
+    for l in range(len(params) // 2, 0, -1):
+        dout, _, _ = affine_backward(dout, caches.pop(0))
+        if l > 1:
+            dout = relu_backward(dout, caches.pop(0))
+''', namespace)
+    used, made = cache_order(namespace, lambda: namespace["forward_order"](params, x, t))
+    assert made == 5 and used[0] == 0  # it raised inside, after the first backward call got the first cache
+    wrapped = namespace.pop("forward_order")
+    assert wrapped.__globals__["affine_backward"].__name__ == "affine_backward"  # the layer functions are restored
 
 
 @pytest.mark.parametrize("sizes", [(6, 4), (6, 5, 4), (6, 5, 7, 4), (64, 16, 10)])
