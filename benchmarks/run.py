@@ -9,8 +9,8 @@
 3. autograde  seconds per submitted notebook for one lesson with 20 synthetic submissions through
               real `nbgrader autograde` in a throw-away course root, beside nbgrader's start-up and
               the kernel start-up floor.
-4. training   one training epoch of the capstone network (Lesson 7: 64 -> 128 -> 10, batches of 32, the
-              solution's functions on the reference layers), median of several epochs, in samples per second,
+4. training   one training epoch of the capstone network (Lesson 7: 64 -> 128 -> 64 -> 10, batches of 32, the
+              solution's functions on the solution's own layers), median of several epochs, in samples per second,
               with numpy's default BLAS threads and with one thread (as the lesson's explorer trains).
 
 The machine's load average is printed with every part: other work on the machine slows every figure.
@@ -244,7 +244,7 @@ def bench_autograde(count):
 # --- 4. training speed --------------------------------------------------------------------
 
 CAPSTONE = SOLUTIONS / "07_capstone_digits" / "capstone_digits.ipynb"
-CAPSTONE_CELLS = {"imports", "data", "layers", "init"}  # what the exercise solutions build on
+CAPSTONE_CELLS = {"imports", "data", "init"}  # what the exercise solutions (the layers included) build on
 
 
 def capstone_solution():
@@ -253,13 +253,13 @@ def capstone_solution():
 
 
 def epoch_seconds(sol, epochs):
-    """Median seconds of one training epoch of 64 -> 128 -> 10 over `epochs` epochs, after one warm-up epoch."""
+    """Median seconds of one training epoch of the lesson's network over `epochs` epochs, after one warm-up epoch."""
     data, rng = sol["data"], np.random.default_rng(0)
-    params = sol["init_params"]((64, 128, 10), rng)
+    params = sol["init_params"](sol["SIZES"], rng)
     times = []
     for _ in range(epochs + 1):
         began = time.perf_counter()
-        params, _ = sol["train"](params, data.x_train, data.t_train, 0.5, 1, 32, rng)
+        params, _ = sol["train"](params, data.x_train, data.t_train, 0.1, 1, 32, rng)
         times.append(time.perf_counter() - began)
     return statistics.median(times[1:]), len(data.t_train)
 
@@ -267,7 +267,8 @@ def epoch_seconds(sol, epochs):
 def bench_training(epochs):
     from helpers.digits import one_blas_thread
 
-    print(f"\n== Training speed: one epoch of the capstone network (64 -> 128 -> 10, batches of 32); {load()}")
+    print(f"\n== Training speed: one epoch of the capstone network (64 -> 128 -> 64 -> 10, the learner's layers, "
+          f"batches of 32); {load()}")
     sol = capstone_solution()
     for label, threads in [("numpy's default BLAS threads", contextlib.nullcontext()),
                            ("one BLAS thread (as the explorer trains)", one_blas_thread())]:

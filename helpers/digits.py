@@ -1,9 +1,10 @@
 """The capstone's data and pictures: scikit-learn's bundled 8x8 digits, split once, and views of training.
 
 Introduced in Lesson 7 (capstone: a digit classifier from your own layers). This module loads, records
-and draws; the network, its gradients, the minibatches, the update and the training loop all come from
-the learner's own functions, passed in. Views are built once and updated in place (line data, image data),
-so an explorer redraws quickly and a test can read back exactly what is shown.
+and draws; the layers, the network, its gradients, the minibatches, the update and the training loop all
+come from the learner's own functions, passed in (nothing here computes a loss or a gradient). Views are
+built once and updated in place (line data, image data), so an explorer redraws quickly and a test can
+read back exactly what is shown.
 """
 from typing import NamedTuple
 
@@ -11,8 +12,6 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from threadpoolctl import ThreadpoolController
-
-from .layers import softmax_with_loss_forward
 
 CLASSES = 10
 SIDE = 8  # the images are 8 x 8 pixels, flattened to 64 features
@@ -136,20 +135,26 @@ def show_digits(x, titles=(), columns=12, title=None):
     titles = list(titles)
     if titles and len(titles) != len(x):
         raise ValueError(f"titles must hold one str per image ({len(x)}); got {len(titles)}")
-    rows = max(1, -(-len(x) // columns))
-    fig = Figure(figsize=(0.85 * columns, 1.0 * rows + (0.3 if title else 0)), layout="constrained")
-    axes = fig.subplots(rows, columns, squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.set_axis_off()
-        if k < len(x):
-            ax.imshow(x[k].reshape(SIDE, SIDE), cmap="gray_r", vmin=0, vmax=1)
-            if titles:
-                ax.set_title(titles[k], fontsize=7)
+    fig, axes = _grid(len(x), columns, title, row_height=1.0)
+    for k, ax in enumerate(axes.flat[:len(x)]):
+        ax.imshow(x[k].reshape(SIDE, SIDE), cmap="gray_r", vmin=0, vmax=1)
+        if titles:
+            ax.set_title(titles[k], fontsize=7)
     if not len(x):
         axes[0, 0].text(0, 0.5, "nothing to show", fontsize=10)
+    return fig
+
+
+def _grid(n, columns, title, row_height):
+    """A figure of enough rows of `columns` blank axes for n images, with an optional title."""
+    rows = max(1, -(-n // columns))
+    fig = Figure(figsize=(0.85 * columns, row_height * rows + (0.3 if title else 0)), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
     if title:
         fig.suptitle(title)
-    return fig
+    return fig, axes
 
 
 def show_misclassified(x, t, y, limit=36, columns=12):
@@ -169,19 +174,18 @@ class Recorder:
 
     Introduced in Lesson 7 (capstone).
 
-    Each call measures, on the whole training and validation sets, the mean loss and the accuracy, and
-    the size of the gradient of every weight matrix on the training set (the gradient-flow view). The
-    validation loss is computed from the learner's scores by the reference Softmax-with-Loss layer (no
-    gradient is needed there); everything else comes from the learner's functions.
+    Each call measures, with the learner's own functions, on the whole training and validation sets, the
+    mean loss and the accuracy, and the size of the gradient of every weight matrix on the training set
+    (the gradient-flow view).
 
     Inputs:
-    - loss_fn: the learner's loss_fn(params, x, t) -> (loss, grads)
-    - scores_fn: the learner's scores_fn(params, x) -> (scores, caches)
+    - loss_fn: the learner's mlp_loss(params, x, t) -> (loss, grads)
+    - scores_fn: the learner's mlp_forward(params, x) -> (z, caches), z the scores of the last layer
     - data: DigitSplits (only the train and validation parts are used)
 
     Attributes (lists, one entry per epoch):
     - epochs, train_loss, val_loss, train_acc, val_acc
-    - grad_norms: dict weight name ('W1', ...) -> list of Frobenius norms of its training-set gradient
+    - grad_norms: dict weight name ('w1', ...) -> list of Frobenius norms of its training-set gradient
     """
 
     def __init__(self, loss_fn, scores_fn, data):
@@ -196,14 +200,13 @@ class Recorder:
     def _measure(self, epoch, params):
         d = self.data
         loss, grads = self.loss_fn(params, d.x_train, d.t_train)
-        train_scores, val_scores = self.scores_fn(params, d.x_train)[0], self.scores_fn(params, d.x_val)[0]
         self.epochs.append(epoch)
         self.train_loss.append(float(loss))
-        # no gradient is needed on the validation set: its loss comes from the scores alone
-        self.val_loss.append(softmax_with_loss_forward(val_scores, d.t_val)[0])
-        self.train_acc.append(float(np.mean(np.argmax(train_scores, axis=1) == d.t_train)))
-        self.val_acc.append(float(np.mean(np.argmax(val_scores, axis=1) == d.t_val)))
-        for name in sorted(k for k in grads if k.startswith("W")):
+        self.val_loss.append(float(self.loss_fn(params, d.x_val, d.t_val)[0]))
+        for part, accuracies in (("train", self.train_acc), ("val", self.val_acc)):
+            z = self.scores_fn(params, getattr(d, f"x_{part}"))[0]
+            accuracies.append(float(np.mean(np.argmax(z, axis=1) == getattr(d, f"t_{part}"))))
+        for name in sorted((k for k in grads if k.startswith("w")), key=lambda k: int(k[1:])):
             self.grad_norms.setdefault(name, []).append(float(np.linalg.norm(grads[name])))
 
 
@@ -219,11 +222,13 @@ class TrainingView:
     - max_epochs: int, the x range
     - layers: int, how many weight matrices the gradient-flow panel has lines for
 
+    - target: optional accuracy drawn as a dotted line on the accuracy panel
+
     Attributes: fig; ax_loss, ax_acc, ax_grad; lines: dict name -> Line2D
-    ('train_loss', 'val_loss', 'train_acc', 'val_acc', 'W1', 'W2', ...)
+    ('train_loss', 'val_loss', 'train_acc', 'val_acc', 'w1', 'w2', ...)
     """
 
-    def __init__(self, max_epochs, layers=3, figsize=(12, 3.6)):
+    def __init__(self, max_epochs, layers=3, target=None, figsize=(12, 3.6)):
         if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
             raise ValueError(f"max_epochs must be an int >= 1; got {max_epochs!r}")
         self.fig = Figure(figsize=figsize, layout="constrained")
@@ -233,8 +238,10 @@ class TrainingView:
                                       ("train_acc", self.ax_acc, "train", "-"), ("val_acc", self.ax_acc, "validation", "--")]:
             self.lines[key], = ax.plot([], [], style, color="tab:blue" if style == "-" else "tab:orange", label=label)
         for k in range(1, layers + 1):
-            self.lines[f"W{k}"], = self.ax_grad.plot([], [], marker=".", ms=3, label=f"$\\|\\partial L/\\partial W_{k}\\|$")
-        self.ax_acc.axhline(0.95, color="0.6", lw=0.8, ls=":")
+            self.lines[f"w{k}"], = self.ax_grad.plot([], [], marker=".", ms=3,
+                                                     label=f"$\\|\\partial L/\\partial W^{{({k})}}\\|$")
+        if target is not None:
+            self.ax_acc.axhline(target, color="0.6", lw=0.8, ls=":")
         self.ax_loss.set(title="loss (mean cross-entropy)", xlabel="epoch", yscale="log", ylim=(5e-3, 5))
         self.ax_acc.set(title="accuracy", xlabel="epoch", ylim=(0, 1.02))
         self.ax_grad.set(title="gradient flow: size of each layer's gradient", xlabel="epoch", yscale="log",
@@ -250,7 +257,164 @@ class TrainingView:
         for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
             self.lines[key].set_data(record.epochs, getattr(record, key))
         for name, line in self.lines.items():
-            if name.startswith("W"):
+            if name.startswith("w"):
                 norms = record.grad_norms.get(name, [])
                 line.set_data(record.epochs if norms else [], norms)
         self.fig.suptitle(title or "")
+
+
+def show_templates(w, count=24, columns=12, title=None):
+    """The first `count` columns of a first-layer weight matrix w (64, H), each drawn as an 8x8 image.
+
+    Introduced in Lesson 7 (capstone). Hidden unit j computes z_j = x . w[:, j] + b_j, a dot product of the
+    image with column j: large where the image has ink on the column's positive (red) pixels and none on
+    its negative (blue) ones. Each image has its own symmetric colour range, white at 0.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim != 2 or w.shape[0] != SIDE * SIDE:
+        raise ValueError(f"w must have shape ({SIDE * SIDE}, H), one column per hidden unit; got {w.shape}")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be an int >= 1; got {count!r}")
+    shown = w[:, :count].T
+    fig, axes = _grid(len(shown), columns, title, row_height=0.95)
+    for k, ax in enumerate(axes.flat[:len(shown)]):
+        size = max(np.abs(shown[k]).max(), 1e-12)
+        ax.imshow(shown[k].reshape(SIDE, SIDE), cmap="RdBu_r", vmin=-size, vmax=size)
+        ax.set_title(f"unit {k + 1}", fontsize=7)
+    return fig
+
+
+def show_runs(records, title=None):
+    """Runs side by side in the gradient-flow view: one panel per run, then all validation accuracies.
+
+    Introduced in Lesson 7 (capstone).
+
+    Inputs:
+    - records: dict label -> Recorder, e.g. {"He": ..., "N(0, 0.01²)": ...}
+    - title: optional str above the figure
+
+    Returns:
+    - fig: one gradient-flow panel per run (shared log scale) and one panel of validation accuracy
+    """
+    if not (isinstance(records, dict) and records and all(isinstance(r, Recorder) for r in records.values())):
+        raise ValueError("records must be a non-empty dict label -> Recorder")
+    fig = Figure(figsize=(4 * (len(records) + 1), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(records) + 1)
+    flows, ax_acc = axes[:-1], axes[-1]
+    for ax, (label, record) in zip(flows, records.items()):
+        for name, norms in record.grad_norms.items():
+            ax.plot(record.epochs, norms, marker=".", ms=3, label=f"$W^{{({name[1:]})}}$")
+        ax.set(title=f"{label}: size of each layer's gradient", xlabel="epoch", yscale="log")
+        ax.legend(fontsize=7, ncol=2)
+        ax_acc.plot(record.epochs, record.val_acc, marker=".", ms=3, label=label)
+    low = min((v for r in records.values() for n in r.grad_norms.values() for v in n if v > 0), default=1e-12)
+    high = max(max(n) for r in records.values() for n in r.grad_norms.values())
+    for ax in flows:
+        ax.set_ylim(max(low, 1e-12) / 2, max(high, 1e-12) * 2)  # a dead network's zero gradients fall below
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_acc.set(title="validation accuracy", xlabel="epoch", ylim=(0, 1.02))
+    ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_acc.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+INITS = {"He": None, "N(0, 0.1²)": 0.1, "N(0, 0.01²)": 0.01, "N(0, 1)": 1.0}  # label -> init_params' scale
+
+
+def training_explorer(data, init_params, train, mlp_loss, mlp_forward, max_epochs=20):
+    """An Explorer that trains a new network with the learner's functions at every change of a control.
+
+    Introduced in Lesson 7 (capstone).
+
+    Controls: width and depth of the hidden layers, learning rate, batch size, epochs and the
+    initialisation (He, or a fixed standard deviation, passed to init_params as its scale). The title
+    reports the validation accuracy (never the test accuracy) or that the loss overflowed. A button
+    "train again" draws a new seed for the initialisation and the shuffling.
+
+    Inputs:
+    - data: DigitSplits
+    - init_params(sizes, rng, scale), train(params, x, t, lr, epochs, batch_size, rng, on_epoch),
+      mlp_loss(params, x, t), mlp_forward(params, x): the lesson's functions
+    - max_epochs: int, the largest number of epochs offered
+
+    Returns:
+    - an Explorer (helpers.explore), with attribute `view`, the TrainingView it draws into
+    """
+    import ipywidgets as widgets
+
+    from .explore import Explorer
+
+    view = TrainingView(max_epochs, layers=4)
+    runs = {"seed": 0}
+
+    def run_training(width, depth, lr, batch_size, epochs, init):
+        sizes = (SIDE * SIDE,) + (width,) * depth + (CLASSES,)
+        rng = np.random.default_rng(runs["seed"])
+        record = Recorder(mlp_loss, mlp_forward, data)
+        # small matrix products run faster on one thread; a too large learning rate may overflow
+        with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
+            params = init_params(sizes, rng, INITS[init])
+            record(0, params)
+            train(params, data.x_train, data.t_train, lr, epochs, batch_size, rng, on_epoch=record)
+        result = (f"validation accuracy {record.val_acc[-1]:.1%}" if np.isfinite(record.train_loss[-1])
+                  else "diverged: the loss overflowed")
+        view.update(record, title=f"{' -> '.join(map(str, sizes))}, lr {lr:.3g}, batches of {batch_size}, "
+                                  f"{init} init, seed {runs['seed']}: {result}")
+
+    def train_again(**values):
+        runs["seed"] += 1
+
+    slide = dict(continuous_update=False)  # one training run per value: train when the slider is let go
+    controls = {"width": widgets.IntSlider(value=64, min=8, max=128, description="width", **slide),
+                "depth": widgets.Dropdown(options=[1, 2, 3], value=2, description="depth"),
+                "lr": widgets.FloatLogSlider(value=0.1, base=10, min=-2, max=0.5, step=0.1, description="lr",
+                                             **slide),
+                "batch_size": widgets.Dropdown(options=[16, 32, 64, 128, 256], value=32, description="batch size"),
+                "epochs": widgets.IntSlider(value=10, min=1, max=max_epochs, description="epochs", **slide),
+                "init": widgets.Dropdown(options=list(INITS), value="He", description="init")}
+    explorer = Explorer(view.fig, run_training, controls, actions={"train again": train_again},
+                        title="Your network on the digits: each change trains it again")
+    explorer.view = view
+    return explorer
+
+
+def cache_order(namespace, call, forward=("affine_forward", "relu_forward"),
+                backward=("affine_backward", "relu_backward")):
+    """In which order did a backward pass use the caches its forward pass made?
+
+    Introduced in Lesson 7 (capstone), for the check of the learner's backward pass: it tells "the layers
+    were walked in the wrong order" apart from other errors. The layer functions named in `namespace`
+    (the notebook's globals()) are wrapped while call() runs, then restored; call() may raise.
+
+    Returns:
+    - used: list of ints, for each backward call in turn the position (0, 1, ...) in the forward pass of
+      the call that made the cache it received (-1 for a cache no forward call made)
+    - made: int, the number of caches the forward calls made
+    A backward pass in reverse order gives used == [made - 1, made - 2, ..., 0].
+    """
+    made, used, saved = [], [], {name: namespace[name] for name in (*forward, *backward) if name in namespace}
+
+    def wrap_forward(f):
+        def recorded(*args, **kwargs):
+            out = f(*args, **kwargs)
+            made.append(out[1])
+            return out
+        return recorded
+
+    def wrap_backward(f):
+        def recorded(dout, cache, *args, **kwargs):
+            used.append(next((i for i, c in enumerate(made) if c is cache), -1))
+            return f(dout, cache, *args, **kwargs)
+        return recorded
+
+    try:
+        for name, f in saved.items():
+            namespace[name] = wrap_forward(f) if name in forward else wrap_backward(f)
+        call()
+    except Exception:  # the caller has the error already; only the order is wanted here
+        pass
+    finally:
+        namespace.update(saved)
+    return used, len(made)

@@ -1,5 +1,59 @@
 """Known-wrong answers for Lesson 7 (capstone: a digit classifier from your own layers)."""
 
+AFFINE_BACKWARD = '''
+
+def affine_backward(dout, cache):
+    x, w = cache
+    if np.shape(dout) != (x.shape[0], w.shape[1]):
+        raise ValueError(f"dout must have shape {(x.shape[0], w.shape[1])}; got {np.shape(dout)}")
+    return {dx}, {dw}, {db}
+'''
+
+AFFINE_FORWARD = '''
+def affine_forward(x, w, b):
+    x, w, b = np.asarray(x, dtype=float), np.asarray(w, dtype=float), np.asarray(b, dtype=float)
+    if x.ndim != 2 or w.ndim != 2 or b.ndim != 1 or x.shape[1] != w.shape[0] or w.shape[1] != b.shape[0]:
+        raise ValueError(f"shapes do not fit: x {x.shape}, w {w.shape}, b {b.shape}")
+    return x @ w + b, (x, w)
+'''
+
+
+def affine(dx="dout @ w.T", dw="x.T @ dout", db="dout.sum(axis=0)", forward=AFFINE_FORWARD):
+    return forward + AFFINE_BACKWARD.replace("{dx}", dx).replace("{dw}", dw).replace("{db}", db)
+
+
+RELU_FORWARD = '''
+def relu_forward(z):
+    z = np.asarray(z, dtype=float)
+    return np.maximum(z, 0.0), z > 0
+'''
+
+
+def relu(backward="return np.where(cache, dout, 0.0)", forward=RELU_FORWARD):
+    return forward + f'''
+
+def relu_backward(dout, cache):
+    {backward}
+'''
+
+
+def softmax_loss(log_y="shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
+                 shift="z - z.max(axis=1, keepdims=True)", mean="/ len(z)", backward="dout * (y - targets) / len(y)"):
+    return f'''
+def softmax_with_loss_forward(z, t):
+    z, t = np.asarray(z, dtype=float), np.asarray(t)
+    targets = np.eye(z.shape[1])[t] if t.ndim == 1 else t.astype(float)
+    shifted = {shift}
+    log_y = {log_y}
+    return float(-np.sum(targets * log_y) {mean}), (np.exp(log_y), targets)
+
+
+def softmax_with_loss_backward(dout, cache):
+    y, targets = cache
+    return {backward}
+'''
+
+
 
 def forward(body):
     return f'''
@@ -21,7 +75,7 @@ BACKWARD = '''
     dout = softmax_with_loss_backward(1.0, loss_cache)
     grads = {}
     for k in range(len(params) // 2, 0, -1):
-        dout, grads[f"W{k}"], grads[f"b{k}"] = affine_backward(dout, caches.pop())
+        dout, grads[f"w{k}"], grads[f"b{k}"] = affine_backward(dout, caches.pop())
         if k > 1:
             dout = relu_backward(dout, caches.pop())
     return loss, grads'''
@@ -30,12 +84,12 @@ BACKWARD = '''
 def inline_backward(dw="a.T @ dout", db="dout.sum(axis=0)", da="dout @ w.T"):
     """A backward pass written out by hand, without the layer functions, for a 2-layer network."""
     return loss(f'''
-    x1 = np.maximum(x @ params["W1"] + params["b1"], 0)
+    x1 = np.maximum(x @ params["w1"] + params["b1"], 0)
     dout = softmax_with_loss_backward(1.0, loss_cache)
     grads = {{}}
     for k, a in [(2, x1), (1, x)]:
-        w = params[f"W{{k}}"]
-        grads[f"W{{k}}"], grads[f"b{{k}}"] = {dw}, {db}
+        w = params[f"w{{k}}"]
+        grads[f"w{{k}}"], grads[f"b{{k}}"] = {dw}, {db}
         dout = ({da}) * (a > 0)
     return loss, grads''')
 
@@ -79,11 +133,46 @@ def train(params, x, t, lr, epochs, batch_size, rng, on_epoch=None):
 EPOCHS = "for epoch in range(1, epochs + 1):"
 
 WRONG = {
+    "ex_affine_layer": {
+        "db as the mean over the batch instead of the sum": affine(db="dout.mean(axis=0)"),
+        "dw with the wrong transpose (dout^T x)": affine(dw="dout.T @ x"),
+        "dx through w instead of its transpose": affine(dx="dout @ w"),
+        "dw divided by N (the 1/N belongs to the loss, not the layer)": affine(dw="x.T @ dout / len(x)"),
+        "b of shape (1, H) or a 1-D x accepted (the visible checks pass)": affine(forward='''
+def affine_forward(x, w, b):
+    x, w, b = np.asarray(x, dtype=float), np.asarray(w, dtype=float), np.asarray(b, dtype=float)
+    if x.shape[-1] != w.shape[0]:
+        raise ValueError(f"shapes do not fit: x {x.shape}, w {w.shape}")
+    return x @ w + b, (x, w)
+'''),
+    },
+    "ex_relu_layer": {
+        "gradient passed at z = 0 too (mask z >= 0)": RELU_FORWARD.replace("z > 0", "z >= 0") + relu()[len(RELU_FORWARD):],
+        "dout modified in place": relu("dout[~cache] = 0.0\n    return dout"),
+        "z clipped in place by the forward pass": relu(forward='''
+def relu_forward(z):
+    mask = z > 0
+    z[~mask] = 0.0
+    return z, mask
+'''),
+        "works for 2-D arrays only (the visible checks pass)": relu(forward='''
+def relu_forward(z):
+    z = np.asarray(z, dtype=float).reshape(len(z), -1)
+    return np.maximum(z, 0.0), z > 0
+'''),
+    },
+    "ex_softmax_with_loss_layer": {
+        "summed loss instead of the mean": softmax_loss(mean=""),
+        "no max subtracted (exp overflows)": softmax_loss(shift="z"),
+        "dout forgotten in the backward pass": softmax_loss(backward="(y - targets) / len(y)"),
+        "backward without 1/N": softmax_loss(backward="dout * (y - targets)"),
+        "one max over the whole batch instead of per row (the visible checks pass)": softmax_loss(shift="z - z.max()"),
+    },
     "ex_mlp_forward": {
         "ReLU after the last layer too (scores clipped at 0)": forward('''
     a, caches = x, []
     for k in range(1, len(params) // 2 + 1):
-        a, cache = affine_forward(a, params[f"W{k}"], params[f"b{k}"])
+        a, cache = affine_forward(a, params[f"w{k}"], params[f"b{k}"])
         caches.append(cache)
         a, cache = relu_forward(a)
         caches.append(cache)
@@ -91,7 +180,7 @@ WRONG = {
         "no ReLU between the layers (a linear network)": forward('''
     a, caches = x, []
     for k in range(1, len(params) // 2 + 1):
-        a, cache = affine_forward(a, params[f"W{k}"], params[f"b{k}"])
+        a, cache = affine_forward(a, params[f"w{k}"], params[f"b{k}"])
         caches.append(cache)
     return a, caches'''),
         "ReLU before each affine layer instead of after": forward('''
@@ -99,13 +188,13 @@ WRONG = {
     for k in range(1, len(params) // 2 + 1):
         a, cache = relu_forward(a)
         caches.append(cache)
-        a, cache = affine_forward(a, params[f"W{k}"], params[f"b{k}"])
+        a, cache = affine_forward(a, params[f"w{k}"], params[f"b{k}"])
         caches.append(cache)
     return a, caches'''),
         "written for exactly two layers (the visible checks pass)": forward('''
-    z1, cache1 = affine_forward(x, params["W1"], params["b1"])
+    z1, cache1 = affine_forward(x, params["w1"], params["b1"])
     a1, cache_relu = relu_forward(z1)
-    scores, cache2 = affine_forward(a1, params["W2"], params["b2"])
+    scores, cache2 = affine_forward(a1, params["w2"], params["b2"])
     return scores, [cache1, cache_relu, cache2]'''),
     },
     "ex_mlp_loss": {
@@ -113,7 +202,7 @@ WRONG = {
     dout = softmax_with_loss_backward(1.0, loss_cache)
     grads = {}
     for k in range(len(params) // 2, 0, -1):
-        dout, grads[f"W{k}"], grads[f"b{k}"] = affine_backward(dout, caches.pop())
+        dout, grads[f"w{k}"], grads[f"b{k}"] = affine_backward(dout, caches.pop())
         if k > 1:
             caches.pop()
     return loss, grads'''),
@@ -122,19 +211,27 @@ WRONG = {
     dout = p - T
     grads = {}
     for k in range(len(params) // 2, 0, -1):
-        dout, grads[f"W{k}"], grads[f"b{k}"] = affine_backward(dout, caches.pop())
+        dout, grads[f"w{k}"], grads[f"b{k}"] = affine_backward(dout, caches.pop())
         if k > 1:
             dout = relu_backward(dout, caches.pop())
     return loss, grads'''),
         "weight gradient with the wrong transpose (dout^T a)": inline_backward(dw="dout.T @ a"),
         "bias gradient summed over the wrong axis": inline_backward(db="dout.sum(axis=1)"),
         "gradient sent back through W instead of its transpose": inline_backward(da="dout @ w"),
+        "caches walked in forward order": loss('''
+    dout = softmax_with_loss_backward(1.0, loss_cache)
+    grads = {}
+    for k in range(len(params) // 2, 0, -1):
+        dout, grads[f"w{k}"], grads[f"b{k}"] = affine_backward(dout, caches.pop(0))
+        if k > 1:
+            dout = relu_backward(dout, caches.pop(0))
+    return loss, grads'''),
         "written for exactly two layers (the visible checks pass)": loss('''
     dout = softmax_with_loss_backward(1.0, loss_cache)
     cache1, cache_relu, cache2 = caches[:3]
     da1, dW2, db2 = affine_backward(dout, cache2)
     _, dW1, db1 = affine_backward(relu_backward(da1, cache_relu), cache1)
-    return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}'''),
+    return loss, {"w1": dW1, "b1": db1, "w2": dW2, "b2": db2}'''),
     },
     "ex_minibatches": {
         "last partial batch dropped": batches('''
@@ -180,9 +277,9 @@ def minibatches(x, t, batch_size, rng):
     for name in params:
         params[name] -= lr * grads[name]
     return params'''),
-        "written for W1, b1, W2, b2 only (the visible checks pass)": sgd('''
+        "written for w1, b1, w2, b2 only (the visible checks pass)": sgd('''
     new = dict(params)
-    for name in ["W1", "b1", "W2", "b2"]:
+    for name in ["w1", "b1", "w2", "b2"]:
         if name in params:
             new[name] = params[name] - lr * grads[name]
     return new'''),
@@ -192,7 +289,7 @@ def minibatches(x, t, batch_size, rng):
         "one epoch too few": training("for epoch in range(1, epochs):"),
         "the same batches every epoch (the visible checks pass)": training(
             "fixed = list(minibatches(x, t, batch_size, rng))\n    for epoch in range(1, epochs + 1):"),
-        "unweighted mean of the batch losses (the visible checks pass)": training(EPOCHS, weight="loss * len(x) / -(-len(x) // batch_size)"),
+        "unweighted mean of the batch losses (the last, smaller batch counts as much as a full one)": training(EPOCHS, weight="loss * len(x) / -(-len(x) // batch_size)"),
         "full-batch gradient at every step (the visible checks pass)": training(EPOCHS, step="params = sgd_step(params, mlp_loss(params, x, t)[1], lr)"),
     },
 }
