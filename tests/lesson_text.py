@@ -75,7 +75,7 @@ def printed(ns, cell):
     return out.getvalue()
 
 
-def lesson_problems(path, limit=200):
+def lesson_problems(path, limit=180):
     """Everything wrong with a lesson's text: its notation card, markdown that renders wrong, prose cells longer than
     `limit` words (graded written answers aside), and any use of a helper that would hold an exercise's answer."""
     import nbformat

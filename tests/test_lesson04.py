@@ -326,3 +326,11 @@ def test_the_notes_update_climbs_and_the_fix_descends(lesson_ns):
     assert ns["two_layer_loss"](ns["x_xor"], ns["t_xor"], fixed)[0] < loss
     scale = ns["init_params"](2, 8, 1, scale=0.5)["w1"] / np.random.default_rng(0).standard_normal((2, 8))
     np.testing.assert_allclose(scale, 0.5)   # init_params's docstring: N(0, 0.5**2)
+
+
+def test_online_minibatch_and_batch_per_epoch(lesson_ns):
+    """'Per epoch, online learning gets further': the printed final losses are in that order."""
+    cells = {c.id: c for c in nbformat.read(NOTEBOOK, as_version=4).cells}
+    out = printed(lesson_ns, cells["online-plot"])
+    finals = [float(v) for v in re.findall(r"loss after 150 epochs (\S+)", out)]
+    assert len(finals) == 3 and finals[0] < finals[1] < finals[2], out
