@@ -16,13 +16,32 @@ def _per_layer(name, value):
     return arr
 
 
+def spread(a):
+    """How much a layer's units vary across the samples of a batch: the standard deviation of each unit (column) over
+    the samples (rows), averaged over the units. A layer that gives every input the same values has spread 0, however
+    large the values are.
+
+    Introduced in Lesson 6 (vanishing gradients).
+
+    Inputs:
+    - a: (N, H), a hidden layer's activations, one row per sample
+    Returns:
+    - a Python float
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 2:
+        raise ValueError(f"a must be (N, H), one row per sample; got shape {a.shape}")
+    return float(np.mean(np.std(a, axis=0)))
+
+
 class GradientFlowView:
     """A figure with two panels, updated in place.
 
     Introduced in Lesson 6 (vanishing gradients).
 
-    Left: the gradient norm of each layer's weights, and the standard deviation of each hidden layer's
-    activations, on a fixed log scale (values within 5 decades of its limits, or beyond them, are drawn
+    Left: the gradient norm of each layer's weights, the standard deviation of all of each hidden layer's
+    activations (pooled), and their spread across the samples (the standard deviation of each unit over the
+    batch, averaged over the units: what tells one input from another), on a fixed log scale (values within 5 decades of its limits, or beyond them, are drawn
     5 decades inside, so the changing lines stay clear of the ticks; nan and 0 at the bottom). Right: one
     histogram per hidden layer, stacked bottom (layer 1) to top, over fixed bins; values outside the
     bins are counted in the first or last bin. A bar's height is the square root of its share of the
@@ -39,7 +58,8 @@ class GradientFlowView:
     Attributes (the artists a test can read back):
     - fig; ax_norms, ax_hist
     - grad_line: Line2D, x = layer 1..L, y = the gradient norms (clipped to the panel)
-    - std_line: Line2D, x = hidden layer 1..L-1, y = the activations' standard deviations (clipped)
+    - std_line: Line2D, x = hidden layer 1..L-1, y = the activations' pooled standard deviations (clipped)
+    - spread_line: Line2D, x = hidden layer 1..L-1, y = the activations' spread across the samples (clipped)
     - hist_lines: list of max_depth - 1 Line2D, the histogram of hidden layer l + 1 drawn at height l + 1
     - readout: Text, the ratio of the first layer's gradient norm to the last one's
     - edges: the bin edges; centers: the bin centres
@@ -63,13 +83,15 @@ class GradientFlowView:
         ax = self.ax_norms
         self.grad_line, = ax.semilogy([], [], "o-", color="crimson", ms=4, label="gradient norm ‖dL/dW‖ of layer l")
         self.std_line, = ax.semilogy([], [], "s--", color="tab:blue", ms=3, label="std of layer l's activations")
+        self.spread_line, = ax.semilogy([], [], "^:", color="tab:purple", ms=3, label="spread across samples")
         ax.set(xlim=(0, self.max_depth + 1), ylim=self.limits, xlabel="layer l (1 = next to the input)")
         ax.set_xticks(range(0, self.max_depth + 1, 5))
         ax.set_yticks([10.0 ** k for k in range(int(np.log10(self.limits[0])), int(np.log10(self.limits[1])) + 1, 10)])
         ax.axhline(1.0, color="0.6", lw=0.8, zorder=1)
         # a key in plain texts above the axes: a Legend would be redrawn whenever a line changes
-        ax.text(0.0, 1.02, "● gradient norm ‖dL/dW‖ of layer l", color="crimson", transform=ax.transAxes)
-        ax.text(1.0, 1.02, "■ std of layer l's activations", color="tab:blue", ha="right", transform=ax.transAxes)
+        ax.text(0.0, 1.09, "● gradient norm ‖dL/dW‖ of layer l", color="crimson", transform=ax.transAxes)
+        ax.text(0.0, 1.02, "■ std of all of layer l's activations", color="tab:blue", transform=ax.transAxes)
+        ax.text(1.0, 1.02, "▲ their spread across samples", color="tab:purple", ha="right", transform=ax.transAxes)
         self.readout = ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=9)
 
     def _build_hist(self):
@@ -112,6 +134,8 @@ class GradientFlowView:
         self.grad_line.set_data(np.arange(1, depth + 1), shown)
         stds = np.array([np.std(a) for a in activations])
         self.std_line.set_data(np.arange(1, depth), np.clip(np.nan_to_num(stds, nan=low, posinf=high), low, high))
+        spreads = np.array([spread(a) for a in activations])
+        self.spread_line.set_data(np.arange(1, depth), np.clip(np.nan_to_num(spreads, nan=low, posinf=high), low, high))
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = norms[0] / norms[-1]
         self.readout.set_text(f"‖dW₁‖ / ‖dW_L‖ = {ratio:.1e}")

@@ -9,6 +9,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import re  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -114,7 +116,7 @@ def test_consistent_is_the_chain_rule_at_one_node():
 
 # --- the lesson's explorer ------------------------------------------------------------------
 
-ORDER = ["C", "a", "z", "p1", "p2"]
+ORDER = ["L", "y", "z", "p1", "p2"]
 ACT = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "relu": lambda z: np.maximum(z, 0.0)}
 
 
@@ -125,19 +127,19 @@ def explorer():
     return ex
 
 
-def neuron_truth(x1, x2, w1, w2, b, y, activation):
+def neuron_truth(x1, x2, w1, w2, b, t, activation):
     """Every step's (upstream, local, downstream) of the neuron, by finite differences of plain numpy."""
     act = ACT[activation]
     z = w1 * x1 + w2 * x2 + b
-    a = act(z)
+    y = act(z)
     d = lambda f, v: numerical_gradient(f, float(v))  # noqa: E731
-    da = d(lambda a_: (a_ - y) ** 2, a)
-    dz = d(lambda z_: (act(z_) - y) ** 2, z)
-    C = lambda **kw: (act(kw["w1"] * kw["x1"] + kw["w2"] * kw["x2"] + kw["b"]) - y) ** 2  # noqa: E731
+    dy = d(lambda y_: (y_ - t) ** 2, y)
+    dz = d(lambda z_: (act(z_) - t) ** 2, z)
+    L = lambda **kw: (act(kw["w1"] * kw["x1"] + kw["w2"] * kw["x2"] + kw["b"]) - t) ** 2  # noqa: E731
     inputs = dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b)
-    grad = {k: d(lambda v, k=k: C(**{**inputs, k: v}), inputs[k]) for k in inputs}
-    return {"C": (1.0, {"a": da}, {"a": da}),
-            "a": (da, {"z": d(act, z)}, {"z": dz}),
+    grad = {k: d(lambda v, k=k: L(**{**inputs, k: v}), inputs[k]) for k in inputs}
+    return {"L": (1.0, {"y": dy}, {"y": dy}),
+            "y": (dy, {"z": d(act, z)}, {"z": dz}),
             "z": (dz, {"p1": 1.0, "p2": 1.0, "b": 1.0}, {"p1": dz, "p2": dz, "b": grad["b"]}),
             "p1": (dz, {"w1": x1, "x1": w1}, {"w1": grad["w1"], "x1": grad["x1"]}),
             "p2": (dz, {"w2": x2, "x2": w2}, {"w2": grad["w2"], "x2": grad["x2"]})}
@@ -152,7 +154,7 @@ def close(a, b):
     dict(activation="sigmoid", w1=1.6, x1=2.0, b=1.2),
     dict(activation="relu", b=0.4),
     dict(activation="relu", b=-2.0, x2=1.0),           # z < 0: ReLU blocks everything
-    dict(activation="relu", x1=0.0, y=-1.0),
+    dict(activation="relu", x1=0.0, t=-1.0),
 ])
 def test_step_button_walks_the_backward_pass_in_order(explorer, settings):
     walk = explorer._update.__globals__["walk"]
@@ -176,7 +178,7 @@ def test_step_button_walks_the_backward_pass_in_order(explorer, settings):
             f"step {k} ({node}, {values}): {step} differs from {truth[node]}"
         panel = walk.panel.get_text().splitlines()
         assert panel[0].startswith(f"Step {k} of 5: node {node}")
-        assert panel[1] == f"upstream  ∂C/∂{node} = {f(step.upstream)}"
+        assert panel[1] == f"upstream  ∂L/∂{node} = {f(step.upstream)}"
         rows = {line.split()[0]: line.split()[1:] for line in panel[5:] if line and line.split()[0] in local}
         assert rows == {i: [f(step.local[i]), f(step.downstream[i])] for i in local}
         assert not any(line.startswith("!") for line in panel)
@@ -193,12 +195,12 @@ def test_explorer_shows_the_learners_own_gradients(explorer):
     try:
         ns["sigmoid_backward"] = lambda dout, cache: cache * (1 - cache)
         explorer.controls["activation"].value = "sigmoid"
-        explorer.controls["y"].value = 0.0 if explorer.controls["y"].value != 0.0 else 0.5
+        explorer.controls["t"].value = 0.0 if explorer.controls["t"].value != 0.0 else 0.5
         explorer.buttons["restart"].click()
         explorer.buttons["step"].click()
         explorer.buttons["step"].click()
-        a = float(walk.values["a"])
-        assert walk.current.node == "a" and close(walk.current.downstream["z"], a * (1 - a))
+        y = float(walk.values["y"])
+        assert walk.current.node == "y" and close(walk.current.downstream["z"], y * (1 - y))
         assert "! downstream[z] is not upstream × local" in walk.panel.get_text()
     finally:
         ns["sigmoid_backward"] = original
@@ -281,3 +283,62 @@ def test_the_batch_mean_gradient_is_the_mean_of_per_sample_gradients():
     batch = numerical_gradient(lambda w_: np.sum((x @ w_ - y) ** 2) / 7, w)
     per_sample = [numerical_gradient(lambda w_, n=n: np.sum((x[n:n + 1] @ w_ - y[n:n + 1]) ** 2), w) for n in range(7)]
     assert np.allclose(batch, np.mean(per_sample, axis=0), atol=1e-8)
+
+
+# --- the lesson's text and the numbers its cells print -----------------------------------------
+
+import nbformat  # noqa: E402
+
+from lesson_text import lesson_problems, printed  # noqa: E402
+
+NOTEBOOK = SOLUTIONS / "04_activation_backprop" / "activation_backprop.ipynb"
+
+
+def test_notation_card_and_markdown_that_renders_as_written():
+    assert lesson_problems(NOTEBOOK) == []
+
+
+@pytest.fixture(scope="module")
+def lesson_ns(explorer):
+    return explorer._update.__globals__
+
+
+def test_backprop_is_far_cheaper_than_finite_differences(lesson_ns):
+    cells = {c.id: c for c in nbformat.read(NOTEBOOK, as_version=4).cells}
+    out = printed(lesson_ns, cells["why-backprop-code"])
+    n, forwards, ratio = (float(v) for v in re.search(r"(\d+) parameters: .*\((\d+) forward passes\): (\d+) times", out).groups())
+    assert n == 64 * 50 + 50 + 50 * 10 + 10 and forwards == 2 * n
+    assert ratio > 200, f"the prose says that even half the time would be far slower than backprop; measured {ratio}"
+
+
+def test_the_notes_update_climbs_and_the_fix_descends(lesson_ns):
+    ns = lesson_ns
+    cells = {c.id: c for c in nbformat.read(NOTEBOOK, as_version=4).cells}
+    out = printed(ns, cells["descent-bug"])
+    before, after = (float(v) for v in re.findall(r"loss before: (\S+)\s+after 20 updates: (\S+)", out)[0])
+    assert after > before and "Verdict: not yet" in out
+    original = ns["notes_step"]
+    try:   # the learner's fix: add the change (or subtract lr * gradient); the verdict says so and the loss falls
+        ns["notes_step"] = lambda params, grads, lr: {k: params[k] + -lr * grads[k] for k in params}
+        fixed_out = printed(ns, cells["descent-bug"])
+    finally:
+        ns["notes_step"] = original
+    before, after = (float(v) for v in re.findall(r"loss before: (\S+)\s+after 20 updates: (\S+)", fixed_out)[0])
+    assert after < before and "Verdict: bug found" in fixed_out
+    params, grads = ns["init_params"](2, 8, 1), None
+    loss, grads = ns["two_layer_loss"](ns["x_xor"], ns["t_xor"], params)
+    stepped = ns["notes_step"](params, grads, 0.02)
+    for k in params:   # the note's update is w + lr * gradient: the sign the verdict asks the learner to find
+        np.testing.assert_allclose(stepped[k], params[k] + 0.02 * grads[k])
+    fixed = {k: v - 0.02 * grads[k] for k, v in params.items()}
+    assert ns["two_layer_loss"](ns["x_xor"], ns["t_xor"], fixed)[0] < loss
+    scale = ns["init_params"](2, 8, 1, scale=0.5)["w1"] / np.random.default_rng(0).standard_normal((2, 8))
+    np.testing.assert_allclose(scale, 0.5)   # init_params's docstring: N(0, 0.5**2)
+
+
+def test_online_minibatch_and_batch_per_epoch(lesson_ns):
+    """'Per epoch, online learning gets further': the printed final losses are in that order."""
+    cells = {c.id: c for c in nbformat.read(NOTEBOOK, as_version=4).cells}
+    out = printed(lesson_ns, cells["online-plot"])
+    finals = [float(v) for v in re.findall(r"loss after 150 epochs (\S+)", out)]
+    assert len(finals) == 3 and finals[0] < finals[1] < finals[2], out

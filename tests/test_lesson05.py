@@ -8,7 +8,7 @@ import pytest
 
 from course_tools import SOLUTIONS, run_notebook, solution_namespace
 from helpers import check_gradient, numerical_gradient, rel_error
-from helpers.layers import sigmoid_forward
+from reference_layers import sigmoid_forward
 
 matplotlib.use("Agg")
 NOTEBOOK = SOLUTIONS / "05_softmax_with_loss" / "softmax_with_loss.ipynb"
@@ -36,7 +36,7 @@ def shown(explorer):
     ax_p, ax_g = explorer.fig.axes
     heights = [np.array([bar.get_height() for bar in ax.patches]) for ax in (ax_p, ax_g)]
     orange = [i for i, bar in enumerate(ax_p.patches) if np.allclose(bar.get_facecolor()[:3], matplotlib.colors.to_rgb("darkorange"))]
-    match = re.search(r"loss = -log p\[(\d)\] = ([0-9.]+)", ax_p.get_title())
+    match = re.search(r"loss = -log y\[(\d)\] = ([0-9.]+)", ax_p.get_title())
     assert match, f"no loss readout in the title {ax_p.get_title()!r}"
     return heights[0], heights[1], orange, int(match.group(1)), float(match.group(2))
 
@@ -164,3 +164,31 @@ def test_softmax_with_squared_error_gradient(solution):
     measured = numerical_gradient(lambda z_: np.sum((softmax_reference(z_) - t) ** 2), z.copy())
     np.testing.assert_allclose(analytic, measured, atol=1e-9)
     assert np.abs(analytic).max() < 0.003 < 0.99 < np.abs(p - t).max()
+
+
+# --- the lesson's text ---------------------------------------------------------------------------
+
+def test_notation_card_and_markdown_that_renders_as_written():
+    from lesson_text import lesson_problems
+
+    assert lesson_problems(NOTEBOOK) == []
+
+
+def test_both_readings_of_positive_or_zero(solution):
+    """The note's 'positive or zero': true of the loss, false of the derivative (the lesson states both)."""
+    rng = np.random.default_rng(3)
+    y = rng.dirichlet(np.ones(4), size=50)
+    labels = rng.integers(0, 4, size=50)
+    assert all(solution["cross_entropy"](y[n:n + 1], labels[n:n + 1]) >= 0 for n in range(50))
+    T = np.eye(4)[labels]
+    derivative = -T / y
+    assert np.all(derivative <= 0) and np.all(derivative[T == 1] < 0) and np.all(derivative[T == 0] == 0)
+
+
+def test_the_numbers_of_the_confidently_wrong_section():
+    a10 = sigmoid_forward(np.array(-10.0))[0]
+    assert f"{a10:.5f}" == "0.00005"                                   # "a probability of 0.00005"
+    squared, ce = abs(2 * (a10 - 1) * a10 * (1 - a10)), abs(a10 - 1)
+    assert 0.5e-4 < squared < 2e-4 and 5_000 < ce / squared < 20_000   # "about 1e-4: ten thousand times smaller"
+    a = 0.001                                                           # the written answer: "about 500 times larger"
+    assert 450 < (1 - a) / abs(2 * (a - 1) * a * (1 - a)) < 550

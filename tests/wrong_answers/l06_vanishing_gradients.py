@@ -39,7 +39,7 @@ def chain_bound(weights):
 
 
 def backward(act="dout = act_backward(dout, act_cache)", affine="dout, dw, db = affine_backward(dout, affine_cache)",
-             order="dws[::-1], dbs[::-1]", norm="np.linalg.norm(dw)", loss_grad="_, dout = mse_loss(out, y)"):
+             order="dws[::-1], dbs[::-1]", norm="np.linalg.norm(dw)", loss_grad="_, dout = mse_loss(y, t)"):
     return f'''
 def mlp_backward(dout, caches, activation):
     act_backward = ACTIVATIONS[activation][1]
@@ -53,8 +53,8 @@ def mlp_backward(dout, caches, activation):
     return {order}
 
 
-def layer_grad_norms(x, y, weights, biases, activation):
-    out, caches, _, _ = mlp_forward(x, weights, biases, activation)
+def layer_grad_norms(x, t, weights, biases, activation):
+    y, caches, _, _ = mlp_forward(x, weights, biases, activation)
     {loss_grad}
     dws, _ = mlp_backward(dout, caches, activation)
     return np.array([{norm} for dw in dws])
@@ -122,7 +122,7 @@ WRONG = {
         "the same dout for every layer (dx not passed down)": backward(
             affine="_, dw, db = affine_backward(dout, affine_cache)"),
         "the loss gradient without the 1/N of the mean": backward(
-            loss_grad="dout = 2.0 * (out - np.asarray(y, dtype=float))"),
+            loss_grad="dout = 2.0 * (y - np.asarray(t, dtype=float))"),
         "spectral norms instead of Frobenius norms": backward(norm="np.linalg.norm(dw, 2)"),
         "the activation's backward applied after the affine layer's":
             backward(act="pass", affine="""dout, dw, db = affine_backward(dout, affine_cache)

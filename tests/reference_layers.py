@@ -1,14 +1,12 @@
-"""Reference versions of the array layers that Lesson 4 asks the learner to write (and, at the end, the
-Softmax-with-Loss layer of Lesson 5).
+"""Reference versions of the array layers the learner writes in Lessons 4 and 5, for the tests only.
 
-Lessons 5 and later build on them so a learner who is stuck on Lesson 4 can still go on;
-Lesson 4 itself checks the learner's own versions and never imports these, nor does Lesson 5 import
-the Softmax-with-Loss layer, which it asks the learner to write.
+The course's `helpers` package never holds the answer to an exercise (it is importable from every lesson), so the
+tests that need a known-good layer take it from here. Lessons 5 and 6 carry the Lesson 4 layers they build on as
+given code in the notebook.
 
-Every layer has the same contract (as in CS231n):
+Every layer has the same contract:
 - forward(inputs...) -> (out, cache)
-- backward(dout, cache) -> gradients of the inputs, same shapes as the inputs;
-  dout is never modified.
+- backward(dout, cache) -> gradients of the inputs, same shapes as the inputs; dout is never modified.
 """
 import numpy as np
 
