@@ -1,7 +1,8 @@
 """Lesson 8 (your own autograd engine): every local gradient and the sum rule checked numerically, the engine
 against the array layers of Lesson 4, against JAX on random expressions and networks, its speed against the
-array layers, the forgetful training loop's claim, the framework cells without JAX, and the backward-pass
-replay (helpers.autograd_view) on the lesson's explorer, driven headless.
+array layers, the forgetful training loop's claim, the framework cells without JAX, the backward-pass
+replay (helpers.autograd_view) on the lesson's explorer, driven headless, and which checks (visible or hidden
+only) catch each known-wrong answer.
 """
 import contextlib
 import io
@@ -15,13 +16,16 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_tools import SOLUTIONS, solution_namespace, strip_markers
+from course_tools import SOLUTIONS, grade_id, solution_namespace, strip_markers
 from helpers import numerical_gradient
 from helpers.autograd_view import AutogradWalk, record_backward
+from wrong_answers import wrong_answers
 
 matplotlib.use("Agg")
 PATH = SOLUTIONS / "08_autograd_engine" / "autograd_engine.ipynb"
 GIVEN = ("imports", "value-class", "order-bug", "overwrite-bug", "lesson4-layers", "array-network")
+HIDDEN = "### BEGIN HIDDEN TESTS"
+HIDDEN_ONLY = "(the visible checks pass)"
 RESULTS = {}
 
 
@@ -256,6 +260,66 @@ def test_framework_cells_run_without_jax(ns, monkeypatch):
     assert "JAX is not installed" in out.getvalue() and local["jax"] is None
     assert "your engine: dz/dx = 3.0, dz/dy = 2.0" in out.getvalue()
 
+
+
+# --- which checks catch each known-wrong answer ----------------------------------------------------
+
+def run_checks(exercise, answer):
+    """Run the given cells and every solution (with `answer` for `exercise`), then the exercise's test cell:
+    returns (visible failure or None, visible and hidden failure or None)."""
+    cells = nbformat.read(PATH, as_version=4).cells
+    namespace = {"__name__": "__main__"}
+    test_cell = next(c for c in cells if grade_id(c) == "test_" + exercise.removeprefix("ex_"))
+    visible, hidden = test_cell.source.split(HIDDEN)
+    failures = []
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in cells:
+            if cell.cell_type == "code" and (cell.id in GIVEN or (grade_id(cell) or "").startswith("ex_")):
+                try:  # as in autograde, an error in one cell (a given one running a wrong answer) does not stop the rest
+                    exec(answer if grade_id(cell) == exercise else strip_markers(cell.source), namespace)
+                except Exception:  # noqa: BLE001
+                    pass
+        for part in (visible, visible + "\n" + strip_markers(HIDDEN + hidden)):
+            try:
+                exec(part, dict(namespace))
+                failures.append(None)
+            except Exception as error:  # noqa: BLE001 (any error loses the points)
+                failures.append(f"{type(error).__name__}: {error}")
+    return failures[0], failures[1]
+
+
+@pytest.mark.parametrize("exercise", sorted(wrong_answers("08_autograd_engine")))
+def test_every_wrong_answer_fails_its_checks(exercise):
+    """Each known-wrong answer fails; those labelled hidden-only pass the visible checks and fail the hidden ones."""
+    answers = wrong_answers("08_autograd_engine")[exercise]
+    assert len(answers) >= 3 and any(HIDDEN_ONLY in label for label in answers), exercise
+    for label, answer in answers.items():
+        visible, full = run_checks(exercise, answer)
+        assert full, f"{exercise}: '{label}' passes every check"
+        if HIDDEN_ONLY in label:
+            assert visible is None, f"{exercise}: '{label}' should pass the visible checks: {visible}"
+        else:
+            assert visible, f"{exercise}: '{label}' passes the visible checks (only the hidden tests catch it)"
+
+
+def test_solution_passes_every_check():
+    cells = nbformat.read(PATH, as_version=4).cells
+    for exercise in wrong_answers("08_autograd_engine"):
+        source = next(c.source for c in cells if grade_id(c) == exercise)
+        assert run_checks(exercise, strip_markers(source)) == (None, None), exercise
+
+
+def test_split_network_messages_name_the_element_and_the_cause():
+    wrong = wrong_answers("08_autograd_engine")
+    visible, _ = run_checks("ex_neuron", wrong["ex_neuron"]["no bias"])
+    assert "relu(0.5*2 - 1*0.5 + 0.25)" in visible and "0.75" in visible and "the bias too" in visible
+    visible, _ = run_checks("ex_mlp", wrong["ex_mlp"]["the activation also on the output layer"])
+    assert "the network's output y" in visible and "-0.24" in visible and "no activation" in visible
+    visible, _ = run_checks("ex_value_mse_loss", wrong["ex_value_mse_loss"]["with Lesson 4's 1/2"])
+    assert "value_mse_loss of y = 0.5 x" in visible and "2.5" in visible and "no 1/2" in visible
+    _, hidden = run_checks("ex_value_mse_loss", wrong["ex_value_mse_loss"][
+        "the mean over all N*K entries, not over the N samples (the visible checks pass)"])
+    assert "divide by N only" in hidden
 
 class Node:
     """A minimal engine value, independent of the lesson's, to test the replay on its own."""
