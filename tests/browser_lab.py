@@ -238,6 +238,28 @@ def run_all(page, timeout=120_000):
     wait_idle(page, timeout=timeout, settle=1.0)
 
 
+def unrun_code_cells(prompts):
+    """Indices of code cells that never ran, from their prompts after Run All (None: input collapsed).
+
+    A collapsed cell shows no prompt; Run All numbers cells one after another, so it ran exactly when the
+    counts of the visible cells around it leave a gap for it (and for the other collapsed cells in between).
+    """
+    unrun, last, hidden = [], 0, []
+    for i, text in enumerate(prompts):
+        if text is None:
+            hidden.append(i)
+            continue
+        match = re.search(r"\[(\d+)\]", text)
+        if not match:
+            unrun += hidden + [i]
+        elif int(match.group(1)) - last - 1 != len(hidden):
+            unrun += hidden
+        if match:
+            last = int(match.group(1))
+        hidden = []
+    return sorted(unrun + hidden if hidden and last == 0 else unrun)
+
+
 def output_problems(page):
     """Error or stderr outputs, figures shown as text, widgets that failed to display, code cells that never ran."""
     found = [f"error output: {text.strip()[:1500]}" for text in page.locator(ERROR_OUTPUT).all_inner_texts()]
@@ -246,8 +268,9 @@ def output_problems(page):
               for match in FIGURE_AS_TEXT.findall(text)]
     found += [f"widget failed: {text.strip()[:300]}"
               for text in page.get_by_text("Error displaying widget").all_inner_texts()]
-    unrun = [i for i, text in enumerate(page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts())
-             if not re.search(r"\[\d+\]", text)]
+    unrun = unrun_code_cells(page.evaluate(
+        "() => Array.from(document.querySelectorAll('.jp-CodeCell')).map(c => c.querySelector('.jp-Placeholder')"
+        " ? null : (c.querySelector('.jp-InputPrompt') || {}).textContent || '')"))
     if unrun:
         found.append(f"code cells that did not run (0-based among code cells): {unrun}")
     return found

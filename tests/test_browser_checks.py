@@ -1,7 +1,7 @@
 """The browser suite's rendering checks, on made-up rendered cells (no browser needed)."""
 import pytest
 
-from browser_lab import FIGURE_AS_TEXT, _markdown_cell_problems, table_rows
+from browser_lab import FIGURE_AS_TEXT, _markdown_cell_problems, table_rows, unrun_code_cells
 
 
 @pytest.mark.parametrize("source, rows", [
@@ -41,3 +41,10 @@ def test_a_figures_text_form_is_recognised():
     assert FIGURE_AS_TEXT.search("<Figure size 1020x230 with 24 Axes>")
     assert FIGURE_AS_TEXT.search("<matplotlib.figure.Figure at 0x7f00>")
     assert not FIGURE_AS_TEXT.search("Figure 3 shows the loss")
+
+
+def test_a_collapsed_cell_ran_when_the_visible_counts_leave_room_for_it():
+    assert unrun_code_cells(["[1]:", None, "[3]:", None, None, "[6]:"]) == []
+    assert unrun_code_cells(["[1]:", None, "[2]:"]) == [1]  # no count left for the collapsed cell
+    assert unrun_code_cells(["[1]:", "[ ]:", None, "[ ]:"]) == [1, 2, 3]  # Run All stopped after the first
+    assert unrun_code_cells([None, None]) == [0, 1]
