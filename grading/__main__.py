@@ -11,6 +11,7 @@ import nbformat
 from .feedback import BEGIN, find_leaks, secret_lines
 from .repair import read_spec
 from .report import rows, summary, write_csv
+from .sandbox import available_mode, why_not_bwrap
 from .run import Settings, ensure_registered, grade_lesson, nbgrader, nbgrader_env, save_record
 
 
@@ -20,6 +21,8 @@ def parse(argv):
     p.add_argument("--student", action="append", metavar="ID", help="grade only this student (repeatable)")
     p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     p.add_argument("--memory", type=int, default=2048, metavar="MB", help="memory limit of a kernel (default 2048)")
+    p.add_argument("--budget", type=int, default=300, metavar="SECONDS",
+                   help="wall-clock seconds for one submission, start-up included (default 300)")
     p.add_argument("--report", action="store_true",
                    help="do not grade: rewrite the CSV from the gradebook (after grading by hand)")
     p.add_argument("--feedback", action="store_true",
@@ -59,10 +62,26 @@ def feedback(settings, specs):
     return 1 if leaking else 0
 
 
+def warn_if_unsandboxed():
+    """Say plainly, before anything runs, when student code cannot be sealed off."""
+    mode = available_mode()
+    if mode == "bwrap":
+        print("sandbox: bubblewrap (each kernel sees only its own files, no network, no course folder)")
+        return
+    print(f"WARNING: {why_not_bwrap()}.", file=sys.stderr)
+    if mode == "account":
+        print("WARNING: student code runs as an unprivileged account of its own with resource limits, but it can "
+              "read every file that account may read. Every row is marked 'account'.", file=sys.stderr)
+    else:
+        print("WARNING: student code runs UNSANDBOXED, with your rights (resource limits only); it can read and change "
+              "your files, the gradebook included. Every row is marked 'unsandboxed'. Install bubblewrap, or grade as "
+              "root for an account of its own.", file=sys.stderr)
+
+
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
     os.environ["PATH"] = nbgrader_env()["PATH"]  # the gradebook calls `alembic`, from the course's venv
-    settings = Settings(args.root.resolve(), args.lesson, args.timeout, args.memory)
+    settings = Settings(args.root.resolve(), args.lesson, args.timeout, args.memory, args.budget)
     csv_path = args.csv or settings.root / "grades" / f"{args.lesson}.csv"
     status = 0
     started = time.monotonic()
@@ -76,7 +95,9 @@ def main(argv=None):
         if args.feedback:
             status = feedback(settings, specs)
     else:
-        print(f"grading {args.lesson} in {settings.root} ({args.timeout} s per cell, {args.memory} MB per kernel)")
+        print(f"grading {args.lesson} in {settings.root} ({args.timeout} s per cell, {args.budget} s per submission, "
+              f"{args.memory} MB per kernel)")
+        warn_if_unsandboxed()
         results = grade_lesson(settings, args.student)
         specs = read_spec(settings.db_url, args.lesson)
         record = save_record(settings, results)

@@ -23,11 +23,16 @@ from nbgrader.api import MissingEntry
 
 from .gradebook import opened
 from .repair import read_spec, repair
+from .sandbox import available_mode
 from .scan import scan_notebook
 
 # From least to most serious; a submission shows the most serious. The last four mean the run
-# failed and the score is 0; timed_out and tampered_metadata keep the score of the cells that ran.
-STATUSES = ("ok", "tampered_metadata", "timed_out", "kernel_died", "invalid_notebook", "missing_notebook", "failed")
+# failed and the score is 0; flagged (tampering seen while it ran), timed_out and tampered_metadata
+# keep the score of the cells that ran.
+STATUSES = ("ok", "flagged", "tampered_metadata", "timed_out", "kernel_died", "invalid_notebook", "missing_notebook",
+            "failed")
+TAMPERING = "grading: tampering detected: "
+SANDBOX = "grading: sandbox: "
 _LOG_PATTERNS = [  # (text in nbgrader's log, status, reason); the first match wins
     ("grading: the kernel died while running cell", "kernel_died", None),
     ("did not stop when interrupted", "timed_out", None),
@@ -47,6 +52,7 @@ class Settings:
     lesson: str
     timeout: int = 120          # seconds per cell
     memory_mb: int = 2048       # address space of the kernel
+    budget: int = 300           # wall-clock seconds for one submission, start-up included
 
     @property
     def db_url(self):
@@ -65,6 +71,7 @@ class Result:
     repairs: list = field(default_factory=list)
     flags: list = field(default_factory=list)
     completed: bool = False     # the run finished and its scores are in the gradebook
+    sandbox: str = ""           # bwrap, account or unsandboxed: how its kernel ran
     seconds: float = 0.0
 
     def fail(self, status, reason):
@@ -209,12 +216,17 @@ def zero_scores(settings, student):
     shutil.rmtree(settings.root / "autograded" / student / settings.lesson, ignore_errors=True)
 
 
+def _plain_files_only(folder, names):
+    return {n for n in names if n.endswith(".ipynb") or n == ".ipynb_checkpoints"
+            or os.path.islink(os.path.join(folder, n))}
+
+
 def _pick_notebook(folder, name, spec_ids):
     """The submitted file to grade as name.ipynb: itself, or the one renamed copy of it."""
     path = folder / f"{name}.ipynb"
-    if path.exists():
+    if path.exists() and not path.is_symlink():
         return path, None
-    others = sorted(p for p in folder.glob("*.ipynb"))
+    others = sorted(p for p in folder.glob("*.ipynb") if not p.is_symlink())
     if len(others) > 1:  # several candidates: take the one holding this notebook's cells
         others = [p for p in others if any(f'"{gid}"' in p.read_text(errors="replace") for gid in spec_ids)]
     if len(others) == 1:
@@ -246,7 +258,10 @@ def stage(settings, specs, student, staging, result):
         result.fail("missing_notebook", f"nothing collected in submitted/{student}/{settings.lesson}/")
         return False
     target = staging / student / settings.lesson
-    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.ipynb"))
+    links = [p for p in folder.rglob("*") if p.is_symlink()]
+    if links:  # a link could point at the gradebook or another student's file
+        result.repairs.append(f"ignored {len(links)} symbolic link(s): {', '.join(p.name for p in links[:3])}")
+    shutil.copytree(folder, target, ignore=_plain_files_only)
     gradable = 0
     for name, spec in specs.items():
         path, renamed = _pick_notebook(folder, name, spec.cells)
@@ -270,6 +285,15 @@ def stage(settings, specs, student, staging, result):
 
 def read_outcome(settings, specs, result, code, text, limit):
     """Set the status from nbgrader's exit, its log and the graded notebooks; True if it graded them."""
+    for line in text.splitlines():
+        if SANDBOX in line:
+            result.sandbox = line.split(SANDBOX, 1)[1].strip()
+        elif TAMPERING in line:
+            found = line.split(TAMPERING, 1)[1].strip()
+            if f"while grading: {found}" not in result.flags:
+                result.flags.append(f"while grading: {found}")
+    if any(f.startswith("while grading: ") for f in result.flags):
+        result.fail("flagged", "tampering was detected while it ran: see the flags")
     if code is None:
         result.fail("timed_out", f"grading was stopped after {limit} s")
         return False
@@ -309,8 +333,7 @@ def grade_one(settings, specs, student):
     with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
         staging = Path(tmp) / "submitted"
         if stage(settings, specs, student, staging, result):
-            cells = sum(len(s.cells) for s in specs.values())
-            limit = settings.timeout * (cells + 2) + 60  # every cell timing out, plus start-up
+            limit = settings.budget
             code, text = nbgrader_forked(
                 settings, "autograde", settings.lesson, "--student", student, "--force",
                 f"--CourseDirectory.submitted_directory={staging}",
@@ -321,8 +344,11 @@ def grade_one(settings, specs, student):
             graded = read_outcome(settings, specs, result, code, text, limit)
     result.completed = graded
     if not graded:
-        zero_scores(settings, student)
-        if result.status in ("timed_out", "tampered_metadata"):
+        try:
+            zero_scores(settings, student)
+        except Exception as err:  # noqa: BLE001 (the gradebook is busy or broken: say so in this row)
+            result.fail("failed", f"could not record the zero in the gradebook: {type(err).__name__}: {err}"[:300])
+        if result.status in ("flagged", "timed_out", "tampered_metadata"):
             result.reasons.append("the run did not finish: score 0")
     result.seconds = round(time.monotonic() - started, 1)
     return result
@@ -340,11 +366,22 @@ def grade_lesson(settings, only=None, progress=print):
     preload()
     results = []
     for student in only or known:
-        result = grade_one(settings, specs, student)
+        try:
+            result = grade_one(settings, specs, student)
+        except Exception as err:  # noqa: BLE001 (one student's trouble stays in that student's row)
+            result = Result(student)
+            result.fail("failed", f"grading error: {type(err).__name__}: {err}"[:300])
+        if not result.sandbox:
+            result.sandbox = sandbox_label()
         results.append(result)
         progress(f"  {student:<24} {result.status:<18} {result.seconds:6.1f} s"
                  + (f"  ({'; '.join(result.reasons)})" if result.reasons else ""))
     return results
+
+
+def sandbox_label():
+    mode = available_mode()
+    return "unsandboxed" if mode == "none" else mode
 
 
 def save_record(settings, results):
