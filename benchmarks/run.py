@@ -8,7 +8,9 @@
               p95 <= 60 ms. A full redraw (savefig) of the same figure is timed beside it.
 3. autograde  seconds per submitted notebook for one lesson with 20 synthetic submissions through
               real `nbgrader autograde` in a throw-away course root, beside nbgrader's start-up and
-              the kernel start-up floor.
+              the kernel start-up floor; once with each kernel in the grading sandbox (bubblewrap) and
+              once unsandboxed (same guard, same IPC transport), and the sandbox's cost per submission
+              (goal: under +0.5 s).
 4. training   one training epoch of the capstone network (Lesson 7: 64 -> 128 -> 10, batches of 32, the
               solution's functions on the reference layers), median of several epochs, in samples per second,
               with numpy's default BLAS threads and with one thread (as the lesson's explorer trains).
@@ -212,14 +214,14 @@ def submissions(lesson, root, count):
         nbformat.write(variants[i % len(variants)], folder / source_path.name)
 
 
-def autograde_seconds(lesson, count):
+def autograde_seconds(lesson, count, *options):
     """Wall seconds of one `nbgrader autograde` of `count` submissions, in a new throw-away course root."""
     with tempfile.TemporaryDirectory() as tmp:
         root = make_course_root(Path(tmp), [lesson])
         nbgrader(root, "generate_assignment", lesson, "--force")
         submissions(lesson, root, count)
         began = time.perf_counter()
-        nbgrader(root, "autograde", lesson)
+        nbgrader(root, "autograde", lesson, *options)
         seconds = time.perf_counter() - began
         graded = len(list((root / "autograded").glob(f"*/{lesson}/*.ipynb")))
     if graded != count:
@@ -228,16 +230,27 @@ def autograde_seconds(lesson, count):
 
 
 def bench_autograde(count):
+    from grading.sandbox import available_mode
+
     lesson = LESSON_NAMES[0]
     print(f"\n== Autograde throughput: {count} submissions of {lesson} through nbgrader autograde; {load()}")
-    total = autograde_seconds(lesson, count)
-    single = autograde_seconds(lesson, 1)
-    per = (total - single) / (count - 1)
+    modes = [("bwrap", "in the sandbox (bubblewrap)"), ("none", "unsandboxed")]
+    if available_mode() != "bwrap":
+        print(f"(bubblewrap cannot be used here: the sandboxed run falls back to '{available_mode()}')")
+    per_mode = {}
+    for mode, label in modes:
+        option = f"--SandboxedKernelManager.sandbox={mode if mode == 'none' else available_mode()}"
+        total = autograde_seconds(lesson, count, option)
+        single = autograde_seconds(lesson, 1, option)
+        per = per_mode[mode] = (total - single) / (count - 1)
+        print(f"{label}:")
+        print(f"  {'autograde, ' + str(count) + ' submissions in one run (wall)':54s} {total:7.2f} s")
+        print(f"  {'autograde, 1 submission (wall)':54s} {single:7.2f} s")
+        print(f"  {'per submission: (' + str(count) + ' - 1 submission) / ' + str(count - 1):54s} {per:7.2f} s")
+        print(f"  {'nbgrader start-up: 1 submission - per submission':54s} {single - per:7.2f} s")
+    cost = per_mode["bwrap"] - per_mode["none"]
+    print(f"{'the sandbox costs, per submission':56s} {cost:+7.2f} s (goal: under +0.5 s)")
     floor = kernel_floor()
-    print(f"{'autograde, ' + str(count) + ' submissions in one run (wall)':56s} {total:7.2f} s")
-    print(f"{'autograde, 1 submission (wall)':56s} {single:7.2f} s")
-    print(f"{'per submission: (' + str(count) + ' - 1 submission) / ' + str(count - 1):56s} {per:7.2f} s")
-    print(f"{'nbgrader start-up: 1 submission - per submission':56s} {single - per:7.2f} s")
     print(f"{'kernel start-up floor (start, run `pass`, stop), median of 3':56s} {floor:7.2f} s")
 
 

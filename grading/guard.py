@@ -8,18 +8,17 @@ before any student code, and keeps a copy of IPython's and the kernel's machiner
 transformers, event hooks, run_cell, the display hook, message sending ...).
 
 Before and after every test cell the grader calls before()/after() with a fresh nonce: every
-re-binding since (through `vars(np)`, `sys.modules`, attributes of IPython or of the check modules,
-a thread ...) is put back and reported; the test's names (`assert_close`, `np` ...) are bound to the
+re-binding since (through `vars(np)`, `sys.modules`, attributes of IPython or of the check modules)
+is put back and reported, and so is another thread running the submission's code; the test's names (`assert_close`, `np` ...) are bound to the
 copies made at install time. The audit hook reports, when the submission's own code does them: frame
 and garbage-collector inspection (the stack of a test, `traceback.extract_stack()`, `gc.get_objects()`),
-tracing, new threads, processes, ctypes, replacing a function's code, patching a class of numpy,
+tracing, processes, ctypes, replacing a function's code, patching a class of numpy,
 IPython or the course. Reports go to the kernel's original stderr, which only the grader reads; a
 report cannot be taken back, and a missing answer to a nonce is itself reported by the grader.
 
 In-process checks cannot be airtight against code that runs in the same interpreter; they make the
 common techniques either harmless (what was re-bound is put back before the test runs) or visible.
 """
-import builtins
 import importlib
 import importlib.util
 import os
@@ -36,7 +35,7 @@ _fresh = {}
 _modules = {}        # name -> (module, copy of its namespace)
 _machinery = []      # (object, copy of its namespace, copy of its trait values)
 _flagged = set()
-_state = {"fd": None, "threads": None, "cell": None, "helpers": None}
+_state = {"fd": None, "cell": None, "helpers": None}
 _STDLIB = (os.path.dirname(os.path.realpath(os.__file__)) + os.sep, "<frozen ")
 _WATCH_PREFIXES = ("numpy", "helpers", "grading", "IPython", "ipykernel", "jupyter_client", "zmq", "traitlets",
                    "_grading_pristine_helpers")
@@ -48,7 +47,7 @@ AUDITED = {
     "gc.get_referrers": "searches the interpreter's objects (gc.get_referrers)",
     "gc.get_referents": "searches the interpreter's objects (gc.get_referents)",
     "sys.settrace": "installs a trace function", "sys.setprofile": "installs a profile function",
-    "_thread.start_new_thread": "starts a thread", "sys.addaudithook": "adds an audit hook",
+"sys.addaudithook": "adds an audit hook",
     "ctypes.dlopen": "uses ctypes", "ctypes.dlsym": "uses ctypes", "ctypes.cdata": "uses ctypes",
     "subprocess.Popen": "starts a process", "os.system": "starts a process", "os.fork": "starts a process",
     "os.forkpty": "starts a process", "os.posix_spawn": "starts a process", "os.exec": "starts a process",
@@ -143,9 +142,23 @@ def setup(shell, nonce):
         _machinery.append((obj, _callables(vars(obj)), _callables(traits) if isinstance(traits, dict) else None))
     _state["hooks"] = _hooks(shell)
     _state["shell"] = shell
-    _state["threads"] = threading.active_count()
     _state["helpers"] = helpers
     _report("ACK", f"{nonce} {len(_modules)} {sum(len(ns) for _, ns in _modules.values())} {len(_machinery)}")
+
+
+def _threads_running_submission_code():
+    """How many other threads have code of a cell on their stack (threading's or _thread's alike)."""
+    prefix, count = _state["cell"], 0
+    for ident, frame in sys._current_frames().items():
+        if ident == threading.get_ident() or prefix is None:
+            continue
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if name.startswith(prefix) or name.startswith("<ipython-input-"):
+                count += 1
+                break
+            frame = frame.f_back
+    return count
 
 
 def _callables(namespace):
@@ -253,9 +266,9 @@ def _check_interpreter():
         if getattr(shell, "custom_exceptions", ()):
             flag("a custom exception handler was installed (set_custom_exc; removed)")
             shell.custom_exceptions = ()
-    if _state["threads"] is not None and threading.active_count() > _state["threads"]:
-        names = [t.name for t in threading.enumerate()][_state["threads"]:]
-        flag(f"threads started by the submission are running during the tests: {', '.join(names)}")
+    running = _threads_running_submission_code()
+    if running:
+        flag(f"a thread runs the submission's code while the tests run ({running} thread(s))")
 
 
 def restore(namespace):

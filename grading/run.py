@@ -22,6 +22,7 @@ import nbformat
 from nbgrader.api import MissingEntry
 
 from .gradebook import opened
+from .feedback import split_hidden
 from .repair import read_spec, repair
 from .sandbox import available_mode
 from .scan import scan_notebook
@@ -85,13 +86,13 @@ def nbgrader_env():
     return dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
 
 
-def nbgrader(settings, *args, timeout=None, log=None):
+def nbgrader(settings, *args, timeout=None, log=None, env=None):
     """Run nbgrader in a new process and its own process group; kill the group on timeout.
 
     Returns (exit code or None if killed, output text).
     """
     cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={settings.root}"]
-    proc = subprocess.Popen(cmd, cwd=settings.root, env=nbgrader_env(), text=True, errors="replace",
+    proc = subprocess.Popen(cmd, cwd=settings.root, env={**nbgrader_env(), **(env or {})}, text=True, errors="replace",
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         text, _ = proc.communicate(timeout=timeout)
@@ -145,6 +146,34 @@ def _run_app_and_exit(root, argv, fd):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def execute_forked(settings, nb, folder, out_path):
+    """Run nb in the sandbox (its kernel's private copy made from folder) in a fork; write it to out_path.
+
+    Used for the visible run of feedback. True if the run finished within the per-submission budget.
+    """
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.setsid()
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            from traitlets.config import Config
+
+            from .execute import HardenedExecute
+            config = Config()
+            config.SandboxedKernelManager.memory_mb = settings.memory_mb
+            config.SandboxedKernelManager.cpu_seconds = settings.budget
+            HardenedExecute(config=config, timeout=settings.timeout).preprocess(
+                nb, {"metadata": {"path": str(folder)}})
+            nbformat.write(nb, out_path)
+            code = 0
+        finally:
+            os._exit(code)
+    return _wait(pid, settings.budget) == 0 and Path(out_path).exists()
 
 
 def _wait(pid, timeout):
@@ -323,6 +352,39 @@ def read_outcome(settings, specs, result, code, text, limit):
                     raised.append(f"cell {label} raised {out.get('ename')}: {out.get('evalue', '')[:120]}")
         result.reasons += raised[:3]
     return True
+
+
+def visible_runs(settings, specs, student, out_folder, token):
+    """The student's notebooks with the released tests (no hidden ones), run in the sandbox, in out_folder.
+
+    Returns the names of the notebooks that ran. Outputs of these runs never saw a hidden test.
+    """
+    done = []
+    with tempfile.TemporaryDirectory(prefix="grading-visible-") as tmp:
+        result = Result(student)
+        if not stage(settings, specs, student, Path(tmp), result):
+            return done
+        folder = Path(tmp) / student / settings.lesson
+        out_folder.mkdir(parents=True, exist_ok=True)
+        for name, spec in specs.items():
+            nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)  # repaired: the original tests
+            visible = released(spec)
+            for cell in nb.cells:
+                gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                if gid in visible:
+                    cell.source = visible[gid]
+                if cell.cell_type == "code":
+                    cell.outputs, cell.execution_count = [], None
+            nb.metadata["grading"] = {"visible_run": token}
+            (folder / f"{name}.ipynb").unlink()  # the copy with hidden tests goes before any kernel starts
+            if execute_forked(settings, nb, folder, out_folder / f"{name}.ipynb"):
+                done.append(name)
+    return done
+
+
+def released(spec):
+    """grade id -> source of each test cell as students see it, a note in place of each hidden region."""
+    return {gid: split_hidden(cell.source)[0] for gid, cell in spec.cells.items() if cell.is_test}
 
 
 def grade_one(settings, specs, student):
