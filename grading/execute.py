@@ -43,9 +43,9 @@ def _no_symlinks(folder, names):
 class Box:
     """One kernel's private folders: work/ (a copy of the submission's files) and ipc/ (its sockets)."""
 
-    def __init__(self, mode, source):
+    def __init__(self, mode, source, parent=None):
         self.mode = mode
-        self.root = Path(tempfile.mkdtemp(prefix="grading-sandbox-"))
+        self.root = Path(tempfile.mkdtemp(prefix="grading-sandbox-", dir=parent or None))
         os.chmod(self.root, 0o711)
         self.work, self.ipc = self.root / "work", self.root / "ipc"
         if source and Path(source).is_dir():
@@ -91,6 +91,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     file_mb = Integer(256, help="largest file the kernel may write, in MB").tag(config=True)
     nproc = Integer(256, help="processes and threads the kernel may run").tag(config=True)
     sandbox = Unicode("auto", help="bwrap, account, none, or auto: the best this machine allows").tag(config=True)
+    box_parent = Unicode("", help="where the kernel's private folders go (default: the system's temporary folder); "
+                         "course.py grade uses a folder it removes after each run, even a killed one").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,7 +105,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         return sandbox.available_mode() if self.sandbox == "auto" else self.sandbox
 
     async def _async_pre_start_kernel(self, **kw):
-        self._box = Box(self.mode, kw.get("cwd"))
+        self._box = Box(self.mode, kw.get("cwd"), self.box_parent)
         self.log.info("grading: sandbox: %s", "unsandboxed" if self._box.mode == "none" else self._box.mode)
         self.transport = "ipc"
         self.ip = str(self._box.ipc / "kernel")

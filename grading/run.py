@@ -394,6 +394,10 @@ def grade_one(settings, specs, student):
     graded = False
     with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
         staging = Path(tmp) / "submitted"
+        boxes = Path(tmp) / "sandbox"  # the kernel's private folders: removed with tmp, even after a kill
+        boxes.mkdir()
+        staging.mkdir(mode=0o700)  # holds the hidden tests once they are put back: the grader's alone
+        os.chmod(tmp, 0o711)
         if stage(settings, specs, student, staging, result):
             limit = settings.budget
             code, text = nbgrader_forked(
@@ -402,6 +406,7 @@ def grade_one(settings, specs, student):
                 f"--Execute.timeout={settings.timeout}",
                 f"--SandboxedKernelManager.memory_mb={settings.memory_mb}",
                 f"--SandboxedKernelManager.cpu_seconds={limit}",
+                f"--SandboxedKernelManager.box_parent={boxes}",
                 timeout=limit, log=settings.logs / f"{student}.log")
             graded = read_outcome(settings, specs, result, code, text, limit)
     result.completed = graded

@@ -266,11 +266,12 @@ def mul_backward(dout, cache):
 # mul_backward reads the source of the test calling it; a later cell prints it, plain and base64.
 LEAK_STACK = """
 import linecache, traceback
-_seen = []
+_seen = {{}}
 _honest_mul_backward = mul_backward
 def mul_backward(dout, cache):
     for frame in traceback.extract_stack():
-        _seen.extend(line for line in linecache.getlines(frame.filename) if line not in _seen)
+        if "ipykernel_" in frame.filename:
+            _seen.update(dict.fromkeys(linecache.getlines(frame.filename)))
     return _honest_mul_backward(dout, cache)
 """
 PRINT_LEAK = """
@@ -324,7 +325,7 @@ def build_attacks(root, student, source):
         "vars-numpy": (solved_plus("ex_mul_node", VARS_NP, wrong), "flagged", FULL - 2, "numpy.isclose"),
         "guard-off": (solved_plus("ex_mul_node", GUARD_OFF, wrong), "flagged", {FULL - 2, FULL}, "did not answer"),
         "sys-modules": (solved_plus("ex_mul_node", SYS_MODULES, wrong), "flagged", FULL - 2, "sys.modules"),
-        "rebind-thread": (solved_plus("ex_mul_node", THREAD, wrong), "flagged", {FULL - 2, FULL}, "threads started"),
+        "rebind-thread": (solved_plus("ex_mul_node", THREAD, wrong), "flagged", {FULL - 2, FULL}, "a thread runs"),
         "round-only": (fill_in(student, {**solutions, **round_only}), "ok", FULL - 2, ""),
         "easy-rng": (solved_plus("ex_mul_node", EASY_RNG, round_only), "flagged", FULL - 2, "default_rng"),
         "frame-walk": (solved_plus("ex_mul_node", FRAME_WALK), "flagged", {FULL - 2, FULL}, "reads the call stack"),
@@ -550,12 +551,17 @@ def test_grading_again_changes_nothing(course):
     assert read_csv(root) == rows
 
 
+FEEDBACK_FOR = ["correct", "blank", "well-behaved-b", "history-peek", "leak-stack", "leak-gradebook", "symlink",
+                "displayhook-blank", "transform-cell", "frame-walk", "read-solutions", "str-raises"]
+
+
 def test_feedback_never_shows_hidden_tests(course):
-    """Feedback for every graded student, one of whom prints the input history after the tests ran."""
+    """Feedback for the students of FEEDBACK_FOR: those who try to read or print the hidden tests, and a few
+    well-behaved ones."""
     root = course["root"]
-    run_guide_command(FEEDBACK, root)
+    run_guide_command(FEEDBACK, root, *[arg for sid in FEEDBACK_FOR for arg in ("--student", sid)])
     pages = list((root / "feedback").glob(f"*/{LESSON}/*.html"))
-    assert len(pages) >= 10
+    assert sorted(p.parts[-3] for p in pages) == sorted(FEEDBACK_FOR)
     hidden = hidden_lines(course["source"])
     assert len(hidden) > 20, "Lesson 1 has hidden tests to look for"
     for page in pages:
