@@ -8,7 +8,9 @@
               p95 <= 60 ms. A full redraw (savefig) of the same figure is timed beside it.
 3. autograde  seconds per submitted notebook for one lesson with 20 synthetic submissions through
               real `nbgrader autograde` in a throw-away course root, beside nbgrader's start-up and
-              the kernel start-up floor.
+              the kernel start-up floor; once with each kernel in the grading sandbox (bubblewrap) and
+              once unsandboxed (same guard, same IPC transport), and the sandbox's cost per submission
+              (goal: under +0.5 s).
 4. training   one training epoch of the capstone network (Lesson 7: 64 -> 128 -> 64 -> 10, batches of 32, the
               solution's functions on the solution's own layers), median of several epochs, in samples per second,
               with numpy's default BLAS threads and with one thread (as the lesson's explorer trains).
@@ -195,6 +197,34 @@ def kernel_floor(repeats=3):
     return statistics.median(times)
 
 
+def sandboxed_start_seconds(repeats=5):
+    """Median seconds to start a grading kernel, run the lesson's imports and stop it, in the sandbox and
+    unsandboxed (the same guard and IPC transport), runs interleaved so that the machine's load hits both."""
+    import asyncio
+
+    from grading.execute import SandboxedKernelManager
+    from grading.sandbox import available_mode
+
+    async def once(mode):
+        with tempfile.TemporaryDirectory() as work:
+            began = time.perf_counter()
+            manager = SandboxedKernelManager(kernel_name="python3", sandbox=mode)
+            await manager.start_kernel(cwd=work)
+            client = manager.client()
+            client.start_channels()
+            await client.wait_for_ready(timeout=120)
+            await client.execute_interactive("import numpy, matplotlib.pyplot, helpers", timeout=120)
+            client.stop_channels()
+            await manager.shutdown_kernel(now=False)
+            return time.perf_counter() - began
+
+    times = {available_mode(): [], "none": []}
+    for _ in range(repeats):
+        for mode in times:
+            times[mode].append(asyncio.run(once(mode)))
+    return {mode: statistics.median(values) for mode, values in times.items()}
+
+
 def submissions(lesson, root, count):
     """`count` synthetic student notebooks: solved, blank, and solved but for one known-wrong answer."""
     import nbformat
@@ -212,14 +242,14 @@ def submissions(lesson, root, count):
         nbformat.write(variants[i % len(variants)], folder / source_path.name)
 
 
-def autograde_seconds(lesson, count):
+def autograde_seconds(lesson, count, *options):
     """Wall seconds of one `nbgrader autograde` of `count` submissions, in a new throw-away course root."""
     with tempfile.TemporaryDirectory() as tmp:
         root = make_course_root(Path(tmp), [lesson])
         nbgrader(root, "generate_assignment", lesson, "--force")
         submissions(lesson, root, count)
         began = time.perf_counter()
-        nbgrader(root, "autograde", lesson)
+        nbgrader(root, "autograde", lesson, *options)
         seconds = time.perf_counter() - began
         graded = len(list((root / "autograded").glob(f"*/{lesson}/*.ipynb")))
     if graded != count:
@@ -228,16 +258,32 @@ def autograde_seconds(lesson, count):
 
 
 def bench_autograde(count):
+    from grading.sandbox import available_mode
+
     lesson = LESSON_NAMES[0]
     print(f"\n== Autograde throughput: {count} submissions of {lesson} through nbgrader autograde; {load()}")
-    total = autograde_seconds(lesson, count)
-    single = autograde_seconds(lesson, 1)
-    per = (total - single) / (count - 1)
+    modes = [("bwrap", "in the sandbox (bubblewrap)"), ("none", "unsandboxed")]
+    if available_mode() != "bwrap":
+        print(f"(bubblewrap cannot be used here: the sandboxed run falls back to '{available_mode()}')")
+    per_mode = {}
+    for mode, label in modes:
+        option = f"--SandboxedKernelManager.sandbox={mode if mode == 'none' else available_mode()}"
+        total = autograde_seconds(lesson, count, option)
+        single = autograde_seconds(lesson, 1, option)
+        per = per_mode[mode] = (total - single) / (count - 1)
+        print(f"{label}:")
+        print(f"  {'autograde, ' + str(count) + ' submissions in one run (wall)':54s} {total:7.2f} s")
+        print(f"  {'autograde, 1 submission (wall)':54s} {single:7.2f} s")
+        print(f"  {'per submission: (' + str(count) + ' - 1 submission) / ' + str(count - 1):54s} {per:7.2f} s")
+        print(f"  {'nbgrader start-up: 1 submission - per submission':54s} {single - per:7.2f} s")
+    cost = per_mode["bwrap"] - per_mode["none"]
+    print(f"{'the sandbox costs, per submission':56s} {cost:+7.2f} s (goal: under +0.5 s)")
+    starts = sandboxed_start_seconds()
+    sandboxed = next(mode for mode in starts if mode != "none") if len(starts) > 1 else "none"
+    print(f"{'kernel start + imports + stop, median of 5, ' + sandboxed:56s} {starts[sandboxed]:7.2f} s")
+    print(f"{'the same, unsandboxed (runs interleaved)':56s} {starts['none']:7.2f} s")
+    print(f"{'the sandbox costs, per kernel (the less noisy figure)':56s} {starts[sandboxed] - starts['none']:+7.2f} s")
     floor = kernel_floor()
-    print(f"{'autograde, ' + str(count) + ' submissions in one run (wall)':56s} {total:7.2f} s")
-    print(f"{'autograde, 1 submission (wall)':56s} {single:7.2f} s")
-    print(f"{'per submission: (' + str(count) + ' - 1 submission) / ' + str(count - 1):56s} {per:7.2f} s")
-    print(f"{'nbgrader start-up: 1 submission - per submission':56s} {single - per:7.2f} s")
     print(f"{'kernel start-up floor (start, run `pass`, stop), median of 3':56s} {floor:7.2f} s")
 
 

@@ -5,7 +5,8 @@
 
 The pieces: `run` grades one submission per nbgrader process, `repair` restores what a
 submission changed in the test cells, `scan` flags code that tampers with grading,
-`execute` and `sandbox` bound what a submission's kernel may do, `guard` restores the
-check functions before every test cell, `feedback` keeps hidden tests out of feedback,
+`execute` runs each kernel in the sandbox of `sandbox` (bubblewrap) and keeps only the
+verdicts of test cells, `kernel` starts it with `guard` installed first (the tests' tools
+kept intact, tampering reported), `feedback` keeps hidden tests out of feedback,
 `report` writes the CSV and the summary. See docs/instructors.md.
 """

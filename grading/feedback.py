@@ -1,12 +1,19 @@
-"""Feedback for students without the hidden tests (nbgrader's feedback HTML shows them otherwise).
+"""Feedback for students that cannot carry a hidden test (nbgrader's feedback HTML shows them otherwise).
 
-HideHiddenTests is a GenerateFeedback preprocessor (see nbgrader_config.py): it cuts each hidden
-region out of the test cells, shortens tracebacks of cells that had hidden tests to their last
-line (a traceback quotes the failing source line), and removes any output that quotes a hidden
-line (a submission can print the input history once the tests have run). find_leaks() checks
-the written HTML, independently of how it was made.
+A student's function can read the source of the test calling it (from the stack, from linecache)
+and print it later, in any form. So no output produced during grading reaches a feedback page for
+any cell at or after the first hidden test. `course.py grade --feedback` runs each submission once
+more, in the sandbox, with the hidden tests taken out (the visible run), and the page shows that
+run's outputs: nothing in it ever saw a hidden test. HideHiddenTests (a GenerateFeedback
+preprocessor, see nbgrader_config.py) then cuts each hidden region out of the test cells and adds
+each test's verdict from the gradebook. A notebook that is not such a visible run (Formgrader's
+Generate Feedback button) keeps no output at or after the first hidden test. find_leaks() checks
+the written HTML, base64 blobs decoded, independently of how it was made.
 """
+import base64
+import binascii
 import html
+import os
 import re
 
 from nbformat.v4 import new_output
@@ -17,6 +24,8 @@ MIN_LINE = 12  # letters and digits; shorter lines ("dxdyout") prove nothing
 _TAG = re.compile(r"<[^>]+>")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+TOKEN_VARIABLE = "GRADING_VISIBLE_RUN_TOKEN"  # set by `course.py grade --feedback` for its own nbgrader run
 
 
 def split_hidden(source):
@@ -73,17 +82,46 @@ def _output_text(output):
     return _ANSI.sub("", "\n".join(parts))
 
 
+def verdict(cell, visible_run):
+    """The line a feedback page shows under a test cell: its points, and what they mean."""
+    meta = cell.metadata.get("nbgrader", {})
+    score, points = meta.get("score"), meta.get("points")
+    if score is None or points is None:
+        return None
+    if float(score) >= float(points):
+        return f"PASSED: {float(score):g} of {float(points):g} points.\n"
+    text = f"FAILED: {float(score):g} of {float(points):g} points."
+    if visible_run and not any(o.output_type == "error" for o in cell.outputs):
+        text += " The visible checks above passed; the hidden tests did not."
+    elif visible_run:
+        text += " The message above is from the visible checks."
+    return text + "\n"
+
+
 class HideHiddenTests(NbGraderPreprocessor):
-    """Remove hidden tests, and every trace of them in outputs, from a notebook before feedback."""
+    """Remove hidden tests, and every output that could carry them, from a notebook before feedback."""
 
     def preprocess(self, nb, resources):
+        token = os.environ.get(TOKEN_VARIABLE)
+        visible_run = bool(token) and nb.metadata.get("grading", {}).get("visible_run") == token
+        nb.metadata.pop("grading", None)
         secrets = secret_lines([cell.source for cell in nb.cells if BEGIN in cell.source],
                                known=[cell.source for cell in nb.cells if BEGIN not in cell.source])
-        for cell in nb.cells:
+        first = next((i for i, cell in enumerate(nb.cells) if BEGIN in cell.source), len(nb.cells))
+        for index, cell in enumerate(nb.cells):
             had_hidden = BEGIN in cell.source
             cell.source = split_hidden(cell.source)[0]
-            if cell.cell_type == "code":
+            if cell.cell_type != "code":
+                continue
+            if index >= first and not visible_run:
+                cell.outputs = []  # produced once a hidden test had run: it may carry one
+            else:
                 cell.outputs = [self._clean(o, had_hidden, secrets) for o in cell.outputs]
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution"):
+                line = verdict(cell, visible_run)
+                if line:
+                    cell.outputs.append(new_output("stream", name="stdout", text=line))
         return nb, resources
 
     @staticmethod
@@ -96,7 +134,25 @@ class HideHiddenTests(NbGraderPreprocessor):
         return output
 
 
+def _decoded(text, depth=2):
+    """Text of every base64 blob in text (and in those, depth levels down), for the leak check."""
+    found = []
+    for blob in _BASE64.findall(text):
+        for decode in (base64.b64decode, base64.urlsafe_b64decode):
+            try:
+                raw = decode(blob + "=" * (-len(blob) % 4))
+            except (binascii.Error, ValueError):
+                continue
+            inner = raw.decode("latin-1")
+            found.append(inner)
+            if depth > 1:
+                found += _decoded(inner, depth - 1)
+            break
+    return found
+
+
 def find_leaks(page, lines):
-    """The secret lines that a feedback page (HTML) shows, tags and escapes removed."""
-    flat = squash(html.unescape(_TAG.sub("", page)))
+    """The secret lines that a feedback page (HTML) shows, tags and escapes removed, base64 decoded."""
+    text = html.unescape(page)
+    flat = "\n".join(squash(t) for t in [_TAG.sub("", text), text, *_decoded(text)])
     return sorted(line for line in lines if line in flat)

@@ -25,9 +25,12 @@ def rows(settings, specs, record):
                 submission = gb.find_submission(settings.lesson, student)
                 grades = {g.name: g for nb in submission.notebooks for g in nb.grades}
                 row.update(score=_num(submission.score), max_score=_num(submission.max_score))
-            except MissingEntry:
+            except Exception as err:  # noqa: BLE001 (missing, or the gradebook failed for this student)
                 grades = {}
                 row.update(score="0", max_score=_num(sum(spec.points for _, spec in cells)))
+                if not isinstance(err, MissingEntry):
+                    row["status"] = "failed"
+                    info = {**info, "reasons": [*info["reasons"], f"gradebook: {type(err).__name__}: {err}"[:300]]}
             for gid, _ in cells:
                 grade = grades.get(gid)
                 row[gid] = _num(grade.score) if grade is not None and not grade.needs_manual_grade else ""
@@ -35,18 +38,29 @@ def rows(settings, specs, record):
             row["reason"] = "; ".join(info["reasons"])
             row["repairs"] = "; ".join(info["repairs"])
             row["flags"] = "; ".join(info["flags"])
+            row["sandbox"] = info.get("sandbox") or "unknown"
             row["completed"] = info.get("completed", info["status"] in COMPLETED)  # for the summary only
             out.append(row)
     return out
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape(value):
+    """A cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def write_csv(path, table):
+    """The CSV, every cell escaped against formula injection (student ids and messages come from students)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         fields = [k for k in table[0] if k != "completed"] if table else ["student", "status"]
         writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(table)
+        writer.writerows({k: escape(v) for k, v in row.items() if k in fields} for row in table)
 
 
 def summary(table, specs):

@@ -22,12 +22,18 @@ import nbformat
 from nbgrader.api import MissingEntry
 
 from .gradebook import opened
+from .feedback import split_hidden
 from .repair import read_spec, repair
+from .sandbox import available_mode
 from .scan import scan_notebook
 
 # From least to most serious; a submission shows the most serious. The last four mean the run
-# failed and the score is 0; timed_out and tampered_metadata keep the score of the cells that ran.
-STATUSES = ("ok", "tampered_metadata", "timed_out", "kernel_died", "invalid_notebook", "missing_notebook", "failed")
+# failed and the score is 0; flagged (tampering seen while it ran), timed_out and tampered_metadata
+# keep the score of the cells that ran.
+STATUSES = ("ok", "flagged", "tampered_metadata", "timed_out", "kernel_died", "invalid_notebook", "missing_notebook",
+            "failed")
+TAMPERING = "grading: tampering detected: "
+SANDBOX = "grading: sandbox: "
 _LOG_PATTERNS = [  # (text in nbgrader's log, status, reason); the first match wins
     ("grading: the kernel died while running cell", "kernel_died", None),
     ("did not stop when interrupted", "timed_out", None),
@@ -47,6 +53,7 @@ class Settings:
     lesson: str
     timeout: int = 120          # seconds per cell
     memory_mb: int = 2048       # address space of the kernel
+    budget: int = 300           # wall-clock seconds for one submission, start-up included
 
     @property
     def db_url(self):
@@ -65,6 +72,7 @@ class Result:
     repairs: list = field(default_factory=list)
     flags: list = field(default_factory=list)
     completed: bool = False     # the run finished and its scores are in the gradebook
+    sandbox: str = ""           # bwrap, account or unsandboxed: how its kernel ran
     seconds: float = 0.0
 
     def fail(self, status, reason):
@@ -78,13 +86,13 @@ def nbgrader_env():
     return dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
 
 
-def nbgrader(settings, *args, timeout=None, log=None):
+def nbgrader(settings, *args, timeout=None, log=None, env=None):
     """Run nbgrader in a new process and its own process group; kill the group on timeout.
 
     Returns (exit code or None if killed, output text).
     """
     cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={settings.root}"]
-    proc = subprocess.Popen(cmd, cwd=settings.root, env=nbgrader_env(), text=True, errors="replace",
+    proc = subprocess.Popen(cmd, cwd=settings.root, env={**nbgrader_env(), **(env or {})}, text=True, errors="replace",
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         text, _ = proc.communicate(timeout=timeout)
@@ -138,6 +146,34 @@ def _run_app_and_exit(root, argv, fd):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def execute_forked(settings, nb, folder, out_path):
+    """Run nb in the sandbox (its kernel's private copy made from folder) in a fork; write it to out_path.
+
+    Used for the visible run of feedback. True if the run finished within the per-submission budget.
+    """
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.setsid()
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            from traitlets.config import Config
+
+            from .execute import HardenedExecute
+            config = Config()
+            config.SandboxedKernelManager.memory_mb = settings.memory_mb
+            config.SandboxedKernelManager.cpu_seconds = settings.budget
+            HardenedExecute(config=config, timeout=settings.timeout).preprocess(
+                nb, {"metadata": {"path": str(folder)}})
+            nbformat.write(nb, out_path)
+            code = 0
+        finally:
+            os._exit(code)
+    return _wait(pid, settings.budget) == 0 and Path(out_path).exists()
 
 
 def _wait(pid, timeout):
@@ -209,12 +245,17 @@ def zero_scores(settings, student):
     shutil.rmtree(settings.root / "autograded" / student / settings.lesson, ignore_errors=True)
 
 
+def _plain_files_only(folder, names):
+    return {n for n in names if n.endswith(".ipynb") or n == ".ipynb_checkpoints"
+            or os.path.islink(os.path.join(folder, n))}
+
+
 def _pick_notebook(folder, name, spec_ids):
     """The submitted file to grade as name.ipynb: itself, or the one renamed copy of it."""
     path = folder / f"{name}.ipynb"
-    if path.exists():
+    if path.exists() and not path.is_symlink():
         return path, None
-    others = sorted(p for p in folder.glob("*.ipynb"))
+    others = sorted(p for p in folder.glob("*.ipynb") if not p.is_symlink())
     if len(others) > 1:  # several candidates: take the one holding this notebook's cells
         others = [p for p in others if any(f'"{gid}"' in p.read_text(errors="replace") for gid in spec_ids)]
     if len(others) == 1:
@@ -246,7 +287,10 @@ def stage(settings, specs, student, staging, result):
         result.fail("missing_notebook", f"nothing collected in submitted/{student}/{settings.lesson}/")
         return False
     target = staging / student / settings.lesson
-    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.ipynb"))
+    links = [p for p in folder.rglob("*") if p.is_symlink()]
+    if links:  # a link could point at the gradebook or another student's file
+        result.repairs.append(f"ignored {len(links)} symbolic link(s): {', '.join(p.name for p in links[:3])}")
+    shutil.copytree(folder, target, ignore=_plain_files_only)
     gradable = 0
     for name, spec in specs.items():
         path, renamed = _pick_notebook(folder, name, spec.cells)
@@ -270,6 +314,15 @@ def stage(settings, specs, student, staging, result):
 
 def read_outcome(settings, specs, result, code, text, limit):
     """Set the status from nbgrader's exit, its log and the graded notebooks; True if it graded them."""
+    for line in text.splitlines():
+        if SANDBOX in line:
+            result.sandbox = line.split(SANDBOX, 1)[1].strip()
+        elif TAMPERING in line:
+            found = line.split(TAMPERING, 1)[1].strip()
+            if f"while grading: {found}" not in result.flags:
+                result.flags.append(f"while grading: {found}")
+    if any(f.startswith("while grading: ") for f in result.flags):
+        result.fail("flagged", "tampering was detected while it ran: see the flags")
     if code is None:
         result.fail("timed_out", f"grading was stopped after {limit} s")
         return False
@@ -301,6 +354,39 @@ def read_outcome(settings, specs, result, code, text, limit):
     return True
 
 
+def visible_runs(settings, specs, student, out_folder, token):
+    """The student's notebooks with the released tests (no hidden ones), run in the sandbox, in out_folder.
+
+    Returns the names of the notebooks that ran. Outputs of these runs never saw a hidden test.
+    """
+    done = []
+    with tempfile.TemporaryDirectory(prefix="grading-visible-") as tmp:
+        result = Result(student)
+        if not stage(settings, specs, student, Path(tmp), result):
+            return done
+        folder = Path(tmp) / student / settings.lesson
+        out_folder.mkdir(parents=True, exist_ok=True)
+        for name, spec in specs.items():
+            nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)  # repaired: the original tests
+            visible = released(spec)
+            for cell in nb.cells:
+                gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                if gid in visible:
+                    cell.source = visible[gid]
+                if cell.cell_type == "code":
+                    cell.outputs, cell.execution_count = [], None
+            nb.metadata["grading"] = {"visible_run": token}
+            (folder / f"{name}.ipynb").unlink()  # the copy with hidden tests goes before any kernel starts
+            if execute_forked(settings, nb, folder, out_folder / f"{name}.ipynb"):
+                done.append(name)
+    return done
+
+
+def released(spec):
+    """grade id -> source of each test cell as students see it, a note in place of each hidden region."""
+    return {gid: split_hidden(cell.source)[0] for gid, cell in spec.cells.items() if cell.is_test}
+
+
 def grade_one(settings, specs, student):
     """Grade one student's submission in a fresh nbgrader process; never raises for a bad submission."""
     result = Result(student)
@@ -308,21 +394,28 @@ def grade_one(settings, specs, student):
     graded = False
     with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
         staging = Path(tmp) / "submitted"
+        boxes = Path(tmp) / "sandbox"  # the kernel's private folders: removed with tmp, even after a kill
+        boxes.mkdir()
+        staging.mkdir(mode=0o700)  # holds the hidden tests once they are put back: the grader's alone
+        os.chmod(tmp, 0o711)
         if stage(settings, specs, student, staging, result):
-            cells = sum(len(s.cells) for s in specs.values())
-            limit = settings.timeout * (cells + 2) + 60  # every cell timing out, plus start-up
+            limit = settings.budget
             code, text = nbgrader_forked(
                 settings, "autograde", settings.lesson, "--student", student, "--force",
                 f"--CourseDirectory.submitted_directory={staging}",
                 f"--Execute.timeout={settings.timeout}",
                 f"--SandboxedKernelManager.memory_mb={settings.memory_mb}",
                 f"--SandboxedKernelManager.cpu_seconds={limit}",
+                f"--SandboxedKernelManager.box_parent={boxes}",
                 timeout=limit, log=settings.logs / f"{student}.log")
             graded = read_outcome(settings, specs, result, code, text, limit)
     result.completed = graded
     if not graded:
-        zero_scores(settings, student)
-        if result.status in ("timed_out", "tampered_metadata"):
+        try:
+            zero_scores(settings, student)
+        except Exception as err:  # noqa: BLE001 (the gradebook is busy or broken: say so in this row)
+            result.fail("failed", f"could not record the zero in the gradebook: {type(err).__name__}: {err}"[:300])
+        if result.status in ("flagged", "timed_out", "tampered_metadata"):
             result.reasons.append("the run did not finish: score 0")
     result.seconds = round(time.monotonic() - started, 1)
     return result
@@ -340,11 +433,22 @@ def grade_lesson(settings, only=None, progress=print):
     preload()
     results = []
     for student in only or known:
-        result = grade_one(settings, specs, student)
+        try:
+            result = grade_one(settings, specs, student)
+        except Exception as err:  # noqa: BLE001 (one student's trouble stays in that student's row)
+            result = Result(student)
+            result.fail("failed", f"grading error: {type(err).__name__}: {err}"[:300])
+        if not result.sandbox:
+            result.sandbox = sandbox_label()
         results.append(result)
         progress(f"  {student:<24} {result.status:<18} {result.seconds:6.1f} s"
                  + (f"  ({'; '.join(result.reasons)})" if result.reasons else ""))
     return results
+
+
+def sandbox_label():
+    mode = available_mode()
+    return "unsandboxed" if mode == "none" else mode
 
 
 def save_record(settings, results):

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +17,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from course_tools import apt_install
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -38,22 +39,7 @@ FIGURE_AS_TEXT = re.compile(r"<Figure size [\d.]+x[\d.]+ with \d+ Axes>|<matplot
 
 def ensure_chromium():
     """Return (path, None) once Debian's chromium is installed (installing it if need be), else (None, reason)."""
-    if CHROMIUM.exists():
-        return CHROMIUM, None
-    if not shutil.which("apt-get"):
-        return None, f"{CHROMIUM} is missing and there is no apt-get to install it (install Chromium, then run again)"
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    if sudo and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode != 0:
-        return None, f"{CHROMIUM} is missing and installing it needs root: sudo apt-get install chromium"
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for step in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
-        proc = subprocess.run(sudo + step, env=env, capture_output=True, text=True, timeout=900)
-        if proc.returncode != 0:
-            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
-            return None, f"`{' '.join(step)}` failed, so Chromium could not be installed:\n{tail}"
-    if not CHROMIUM.exists():
-        return None, f"apt-get installed chromium but {CHROMIUM} is still missing"
-    return CHROMIUM, None
+    return apt_install("chromium", CHROMIUM)
 
 
 def free_port():

@@ -128,3 +128,31 @@ def control_values(control, stops=4):
     if hasattr(control, "base"):
         values = control.base ** values
     return [type(control.value)(round(v) if isinstance(control.value, int) else v) for v in values]
+
+
+
+def apt_install(package, path):
+    """(path, None) once path exists, installing Debian's package with apt-get (as root, or with
+    password-less sudo) if it is missing; else (None, why it could not be installed)."""
+    path = Path(path)
+    if path.exists():
+        return path, None
+    if not shutil.which("apt-get"):
+        return None, f"{path} is missing and there is no apt-get to install it (install {package}, then run again)"
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    if sudo and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode != 0:
+        return None, f"{path} is missing and installing it needs root: sudo apt-get install {package}"
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for step in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", package]):
+        proc = subprocess.run(sudo + step, env=env, capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
+            return None, f"`{' '.join(step)}` failed, so {package} could not be installed:\n{tail}"
+    if not path.exists():
+        return None, f"apt-get installed {package} but {path} is still missing"
+    return path, None
+
+
+def ensure_bwrap():
+    """bubblewrap, with which grading seals each submission off: (path, None), or (None, the reason)."""
+    return apt_install("bubblewrap", shutil.which("bwrap") or "/usr/bin/bwrap")

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course_tools import (LESSON_NAMES, SOLUTIONS, fill_in, grade_id, make_course_root, nbgrader, nbgrader_process,
-                          solution_sources)
+from course_tools import (LESSON_NAMES, SOLUTIONS, ensure_bwrap, fill_in, grade_id, make_course_root, nbgrader,
+                          nbgrader_process, solution_sources)
 from wrong_answers import wrong_answers
 
 pytestmark = pytest.mark.grading
@@ -37,6 +37,7 @@ def graded(request, tmp_path_factory):
     The submissions are shared out over one course root per core, graded side by side.
     """
     lesson = request.param
+    ensure_bwrap()  # the kernels run in the grading sandbox (without it, in the fallback the guide describes)
     first = make_course_root(tmp_path_factory.mktemp(lesson), [lesson])
     nbgrader(first, "generate_assignment", lesson, "--force")
     roots = [first] + [shutil.copytree(first, first.with_name(f"{first.name}-{i}")) for i in range(1, WORKERS)]

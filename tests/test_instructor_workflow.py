@@ -1,25 +1,34 @@
 """The instructor's workflow against bad submissions: `python3 course.py grade` on a temporary course root.
 
 Two well-behaved students are graded first. Then every bad submission of the matrix is collected
-next to them and the whole lesson is graded again: the batch must complete, each bad submission
-must get the status and score a fair teacher would give, and the two well-behaved students must
-keep exactly their grades. Feedback must not show hidden tests; grading again changes nothing.
+next to them and the whole lesson is graded again, in one run: the batch must complete, each bad
+submission must get the status and score a fair teacher would give (or, for tampering, be flagged),
+and the two well-behaved students must keep exactly their grades. The hostile part of the matrix
+(ATTACKS) tries what a student who wants grades they did not earn would try; after the batch the
+course's files must be byte-identical, no process of the run may be left, and no feedback page may
+show a hidden test, plain or base64-encoded. Grading again changes nothing.
 The commands run here are the ones docs/instructors.md gives (plus --root and short limits).
 """
+import base64
+import binascii
 import csv
+import hashlib
 import html
 import json
+import os
 import re
 import shlex
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course_tools import (LESSON_NAMES, LESSONS, ROOT, SOLUTIONS, fill_in, grade_id, make_course_root, nbgrader,
-                          solution_sources)
+from course_tools import (LESSON_NAMES, LESSONS, ROOT, SOLUTIONS, ensure_bwrap, fill_in, grade_id, make_course_root,
+                          nbgrader, solution_sources)
 from wrong_answers import wrong_answers
 
 pytestmark = pytest.mark.grading
@@ -32,7 +41,7 @@ GRADE = f"python3 course.py grade {LESSON}"
 REPORT = f"python3 course.py grade {LESSON} --report"
 FEEDBACK = f"python3 course.py grade {LESSON} --feedback"
 EXPORT = "nbgrader export --to grades.csv"
-FAST = ["--timeout", "10", "--memory", "1024"]
+FAST = ["--timeout", "10", "--memory", "1024", "--budget", "120"]
 FULL = 16  # the autograded points of Lesson 1 (the written answer is graded by hand)
 WRONG_MUL = 4  # a wrong multiply node loses test_mul_node and test_fan_out (Exercise 4 is built from it)
 # An endless loop that swallows the interrupt: nbgrader gives up on the notebook.
@@ -113,7 +122,7 @@ def build_matrix(student, solved, source):
         "missing-notebook": (None, "missing_notebook", 0, f"no {NOTEBOOK}"),
         "renamed": (("chain_rule-Copy1.ipynb", solved), "ok", FULL, ""),
         "import-error": (importing, "ok", 0, "No module named 'torch'"),
-        "monkey-patch": (patched, "ok", FULL - WRONG_MUL, ""),
+        "monkey-patch": (patched, "flagged", FULL - WRONG_MUL, "tampering was detected"),
         "memory-hog": (append_to(fill_in(student, solutions), "ex_add_node",
                                  "hog = [bytearray(10**8) for _ in range(1000)]"), "ok", FULL, "out of memory"),
         "history-peek": (append_to(fill_in(student, solutions), "ex_gradient_step", "print(In)"), "ok", FULL, ""),
@@ -122,10 +131,223 @@ def build_matrix(student, solved, source):
     }
 
 
+# --- the hostile part: one or more submissions for each kind of attack ----------------------------
+
+MARKER = "grading-attack-marker"  # in the command line of every process a submission starts
+# A detached process that outlives its kernel: it keeps an exclusive lock on the gradebook, rewrites
+# the grades CSV, and stays for ten minutes.
+DETACHED = """
+import subprocess, sys
+_spy = '''
+import pathlib, sqlite3, time
+for _ in range(1200):
+    try:
+        sqlite3.connect({db!r}, timeout=0.1, isolation_level=None).execute("BEGIN EXCLUSIVE")
+    except Exception:
+        pass
+    try:
+        pathlib.Path({csv!r}).write_text("student,score\\\\nwell-behaved-a,0\\\\n")
+    except Exception:
+        pass
+    time.sleep(0.5)
+'''
+subprocess.Popen([sys.executable, "-c", _spy, "{marker}"], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+"""
+# Write another student's grade, another student's file, the course's helpers and configuration.
+HARM_OTHERS = """
+import pathlib, sqlite3, helpers
+try:
+    con = sqlite3.connect({db!r})
+    con.execute("UPDATE grade SET auto_score = 0")
+    con.commit()
+except Exception as err:
+    print("gradebook:", type(err).__name__)
+for path, text in [({other!r}, "{{}}"), ("../../well-behaved-a/01_chain_rule/chain_rule.ipynb", "{{}}"),
+                   (pathlib.Path(helpers.__file__).parent / "checks.py", "def assert_close(*a, **k): pass"),
+                   ({config!r}, "c.Execute.timeout = 1"), ("../../../nbgrader_config.py", "c.Execute.timeout = 1")]:
+    try:
+        with open(path, "a") as f:
+            f.write(text)
+    except OSError as err:
+        print(path, type(err).__name__)
+"""
+# Read the solutions (and run them) from the course folder.
+READ_SOLUTIONS = """
+import json, pathlib
+for path in [{solutions!r}, "../../../solutions/01_chain_rule/chain_rule.ipynb"]:
+    try:
+        cells = json.loads(pathlib.Path(path).read_text())["cells"]
+    except OSError:
+        continue
+    for c in cells:
+        if "### BEGIN SOLUTION" in "".join(c["source"]):
+            exec("".join(c["source"]))
+"""
+# Read the hidden tests from the gradebook and print them base64-encoded.
+LEAK_GRADEBOOK = """
+import base64, sqlite3
+for path in [{db!r}, "../../../gradebook.db", "data.db"]:
+    try:
+        rows = sqlite3.connect(f"file:{{path}}?mode=ro", uri=True).execute("SELECT source FROM source_cell").fetchall()
+        print(base64.b64encode(repr(rows).encode()).decode())
+    except Exception as err:
+        print("no gradebook at", path, type(err).__name__)
+"""
+# IPython runs the test cells as `pass`.
+TRANSFORM = """
+_shell = get_ipython()
+_transform = _shell.transform_cell
+_shell.transform_cell = lambda cell: "pass\\n" if "require(globals()" in cell else _transform(cell)
+"""
+VARS_NP = """
+import numpy
+vars(numpy).update(isclose=lambda a, b, **kwargs: numpy.ones(numpy.broadcast(numpy.asarray(a), numpy.asarray(b)).shape, bool))
+"""
+GUARD_OFF = """
+import grading.guard
+grading.guard.before = grading.guard.after = grading.guard.restore = lambda *args, **kwargs: None
+assert_close = check_gradient = lambda *args, **kwargs: None
+"""
+SYS_MODULES = """
+import sys, types, helpers
+_fake = types.ModuleType("checks")
+_fake.assert_close = _fake.check_gradient = _fake.require = lambda *args, **kwargs: None
+for _name in ["helpers.checks", "helpers.gradcheck", "_grading_pristine_helpers.checks", "grading.guard"]:
+    sys.modules[_name] = _fake
+helpers.assert_close = helpers.check_gradient = assert_close = check_gradient = _fake.assert_close
+"""
+THREAD = """
+import threading, time
+def _rebind(namespace=globals()):
+    while True:
+        namespace["assert_close"] = namespace["check_gradient"] = lambda *args, **kwargs: None
+        time.sleep(0.0005)
+threading.Thread(target=_rebind, daemon=True).start()
+"""
+# Right on the visible tests' round numbers, wrong (inputs not switched) on random ones: the hidden
+# tests catch it. EASY_RNG then makes every random input of the hidden tests round.
+ROUND_ONLY_MUL = """
+def mul_forward(x, y):
+    return x * y, (x, y)
+
+def mul_backward(dout, cache):
+    x, y = cache
+    d = np.asarray(dout, dtype=float)
+    if np.all(d * 2 == np.round(d * 2)):
+        return d * y, d * x
+    return d * x, d * y
+"""
+EASY_RNG = """
+class _EasyRng:
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return np.ones(size) if size is not None else 1.0
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return np.full(size, 0.5) if size is not None else 0.5
+np.random.default_rng = lambda *args, **kwargs: _EasyRng()
+"""
+# The result of mul_backward finds the checker's expected value up the stack.
+FRAME_WALK = """
+import sys
+
+class _Echo:
+    def __array__(self, dtype=None, copy=None):
+        frame = sys._getframe(1)
+        while frame is not None:
+            for name in ("want", "expected", "numerical"):
+                value = frame.f_locals.get(name)
+                if value is not None and not isinstance(value, _Echo):
+                    return np.asarray(value, dtype=float)
+            frame = frame.f_back
+        return np.zeros(1)
+
+def mul_backward(dout, cache):
+    return _Echo(), _Echo()
+"""
+# mul_backward reads the source of the test calling it; a later cell prints it, plain and base64.
+LEAK_STACK = """
+import linecache, traceback
+_seen = {{}}
+_honest_mul_backward = mul_backward
+def mul_backward(dout, cache):
+    for frame in traceback.extract_stack():
+        if "ipykernel_" in frame.filename:
+            _seen.update(dict.fromkeys(linecache.getlines(frame.filename)))
+    return _honest_mul_backward(dout, cache)
+"""
+PRINT_LEAK = """
+import base64
+print("".join(_seen))
+print(base64.b64encode("".join(_seen).encode()).decode())
+"""
+STR_RAISES = """
+class _Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no message")
+    __repr__ = __str__
+"""
+
+
+def build_attacks(root, student, source):
+    """student id -> (submission, status, score (or the scores allowed with a flag), text in flags or reason).
+
+    Each is scored exactly as its honest code would be, or flagged. The paths are the course root's
+    real ones: a student who knows where everything is."""
+    solutions = solution_sources(source)
+    wrong_mul = next(iter(wrong_answers(LESSON)["ex_mul_node"].values()))
+    paths = dict(db=str(root / "gradebook.db"), csv=str(root / "grades" / f"{LESSON}.csv"), marker=MARKER,
+                 other=str(root / "submitted" / "well-behaved-a" / LESSON / NOTEBOOK),
+                 config=str(root / "nbgrader_config.py"), solutions=str(root / "solutions" / LESSON / NOTEBOOK))
+
+    def solved_plus(gid, code, answers=None):
+        return append_to(fill_in(student, {**solutions, **(answers or {})}), gid, code.format(**paths))
+
+    def blank_plus(code, stub=None):
+        nb = fill_in(student, {})
+        for c in nb.cells:
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution") and stub:
+                c.source = c.source.replace("raise NotImplementedError()", stub)
+        cell(nb, "ex_add_node").source = code.format(**paths) + "\n" + cell(nb, "ex_add_node").source
+        return nb
+
+    wrong = {"ex_mul_node": wrong_mul}
+    round_only = {"ex_mul_node": ROUND_ONLY_MUL}
+    return {
+        # the batch aborts (a lock on the gradebook), the CSV is forged after the batch
+        "detached-lock": (solved_plus("ex_add_node", DETACHED), "flagged", FULL, "starts a process"),
+        # other students are harmed: their grade, their file, the helpers, the configuration
+        "harm-others": (solved_plus("ex_add_node", HARM_OTHERS), "flagged", FULL, "opens an SQLite database"),
+        # full marks for a blank notebook: partial credit from a display, a rewritten cell, the solutions
+        "displayhook-blank": (blank_plus("", "__import__('sys').displayhook(-1); raise NotImplementedError()"),
+                              "ok", 0, ""),
+        "transform-cell": (blank_plus(TRANSFORM), "flagged", 0, "transform_cell"),
+        "read-solutions": (blank_plus(READ_SOLUTIONS), "ok", 0, ""),
+        # full marks for wrong answers
+        "vars-numpy": (solved_plus("ex_mul_node", VARS_NP, wrong), "flagged", FULL - WRONG_MUL, "numpy.isclose"),
+        "guard-off": (solved_plus("ex_mul_node", GUARD_OFF, wrong), "flagged", {FULL - WRONG_MUL, FULL}, "did not answer"),
+        "sys-modules": (solved_plus("ex_mul_node", SYS_MODULES, wrong), "flagged", FULL - WRONG_MUL, "sys.modules"),
+        "rebind-thread": (solved_plus("ex_mul_node", THREAD, wrong), "flagged", {FULL - WRONG_MUL, FULL}, "a thread runs"),
+        "round-only": (fill_in(student, {**solutions, **round_only}), "ok", FULL - WRONG_MUL, ""),
+        "easy-rng": (solved_plus("ex_mul_node", EASY_RNG, round_only), "flagged", FULL - WRONG_MUL, "default_rng"),
+        "frame-walk": (solved_plus("ex_mul_node", FRAME_WALK), "flagged", {FULL - WRONG_MUL, FULL}, "reads the call stack"),
+        # hidden tests leak: from the gradebook (also through a link), from the stack
+        "leak-gradebook": (solved_plus("ex_add_node", LEAK_GRADEBOOK), "flagged", FULL, "opens an SQLite database"),
+        "symlink": ((NOTEBOOK, solved_plus("ex_add_node", LEAK_GRADEBOOK), ("data.db", root / "gradebook.db")),
+                    "flagged", FULL, "symbolic link"),
+        "leak-stack": (append_to(solved_plus("ex_mul_node", LEAK_STACK), "ex_gradient_step", PRINT_LEAK),
+                       "flagged", FULL, "reads the call stack"),
+        # smaller: an exception that cannot be printed, a student id that is a formula
+        "str-raises": (blank_plus(STR_RAISES, "raise _Unprintable()"), "ok", 0, ""),
+        "=2+5": (fill_in(student, solutions), "ok", FULL, ""),
+    }
+
+
 def submit(root, sid, submission):
     folder = root / "submitted" / sid / LESSON
     folder.mkdir(parents=True)
-    name, content = submission if isinstance(submission, tuple) else (NOTEBOOK, submission)
+    name, content, *links = submission if isinstance(submission, tuple) else (NOTEBOOK, submission)
+    for link, target in links:
+        (folder / link).symlink_to(target)
     if content is None:
         (folder / "notes.txt").write_text("I forgot to save the notebook.\n")
     elif isinstance(content, str):
@@ -148,9 +370,45 @@ def gradebook_grades(root):
 
 # --- the matrix ----------------------------------------------------------------------------
 
+def course_files(root):
+    """sha256 of every file of the course that grading must never change: the lesson's sources, every
+    submission, the configuration, and the course's own helpers and grading code."""
+    files = [*root.glob("solutions/**/*"), *root.glob("submitted/**/*"), root / "nbgrader_config.py",
+             *ROOT.glob("helpers/*.py"), *ROOT.glob("grading/*.py"), ROOT / "nbgrader_config.py"]
+    return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() if not f.is_symlink() else os.readlink(f)
+            for f in files if f.is_file() or f.is_symlink()}
+
+
+def processes_of_the_run(root):
+    """Processes still running that a graded submission started (or that name the course root)."""
+    left = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            uid = entry.stat().st_uid
+        except OSError:
+            continue
+        if entry.name.isdigit() and (MARKER in cmdline or "grading-sandbox-" in cmdline or str(root) in cmdline
+                                     or 200_000 <= uid < 260_000):
+            left.append(f"{entry.name} (uid {uid}): {cmdline[:200]}")
+    return left
+
+
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """A course root graded twice: two well-behaved students alone, then with the whole matrix."""
+def bubblewrap():
+    """Grading seals each submission off with bubblewrap: install it if need be; under CI it must be there."""
+    path, reason = ensure_bwrap()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the grading sandbox cannot be tested under CI: {reason}")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory, bubblewrap):
+    """A course root graded twice: two well-behaved students alone, then with the whole matrix (attacks
+    included) in one run."""
     root = make_course_root(tmp_path_factory.mktemp("course"), [LESSON])
     source = nbformat.read(SOLUTIONS / LESSON / NOTEBOOK, as_version=4)
     student = nbformat.read(LESSONS / LESSON / NOTEBOOK, as_version=4)
@@ -162,10 +420,17 @@ def course(tmp_path_factory):
     before = gradebook_grades(root)
 
     matrix = build_matrix(student, solved, source)
-    for sid, (submission, *_) in matrix.items():
+    attacks = build_attacks(root, student, source)
+    for sid, (submission, *_) in [*matrix.items(), *attacks.items()]:
         submit(root, sid, submission)
+    files = course_files(root)
+    began = time.monotonic()
     output = run_guide_command(GRADE, root, *FAST)
-    return {"root": root, "matrix": matrix, "before": before, "output": output, "source": source}
+    seconds = time.monotonic() - began
+    time.sleep(2)  # what a submission left running would act now
+    return {"root": root, "matrix": matrix, "attacks": attacks, "before": before, "output": output,
+            "source": source, "files": files, "seconds": seconds, "left": processes_of_the_run(root),
+            "files_after": course_files(root)}
 
 
 def test_well_behaved_students_keep_their_grades(course):
@@ -192,14 +457,59 @@ def test_bad_submission_gets_a_fair_grade(course, sid):
 
 def test_every_student_is_in_the_csv_and_the_summary(course):
     rows = read_csv(course["root"])
-    assert set(rows) == set(course["matrix"]) | {"well-behaved-a", "well-behaved-b"}
+    students = set(course["matrix"]) | set(course["attacks"]) | {"well-behaved-a", "well-behaved-b"}
+    assert set(rows) == {"'" + sid if sid.startswith("=") else sid for sid in students}
     out = course["output"]
-    assert "21 students:" in out and "kernel_died 1" in out and "invalid_notebook 1" in out
+    assert f"{len(students)} students:" in out and "kernel_died 1" in out and "invalid_notebook 1" in out
     assert "mean score" in out and "most often failed: test_mul_node" in out
     header = next(csv.reader(open(course["root"] / "grades" / f"{LESSON}.csv")))
     for column in ["student", "status", "score", "max_score", "test_add_node", "test_mul_node",
-                   "written_chain_rule", "needs_manual_grading", "reason", "repairs", "flags"]:
+                   "written_chain_rule", "needs_manual_grading", "reason", "repairs", "flags", "sandbox"]:
         assert column in header
+
+
+@pytest.mark.parametrize("sid", ["detached-lock", "harm-others", "displayhook-blank", "transform-cell", "read-solutions",
+                                 "vars-numpy", "guard-off", "sys-modules", "rebind-thread", "round-only", "easy-rng",
+                                 "frame-walk", "leak-gradebook", "symlink", "leak-stack", "str-raises", "=2+5"])
+def test_attack_scores_its_honest_grade_or_is_flagged(course, sid):
+    """Each attack is scored exactly as its honest code would be, or flagged for review."""
+    _, status, score, text = course["attacks"][sid]
+    row = read_csv(course["root"])["'" + sid if sid.startswith("=") else sid]
+    said = f"{sid}: status {row['status']}, score {row['score']}, reason {row['reason']!r}, flags {row['flags']!r}"
+    assert row["status"] == status, said
+    assert float(row["score"]) in (score if isinstance(score, set) else {score}), said
+    assert text in row["flags"] + row["reason"] + row["repairs"], f"{said}: should mention {text!r}"
+    assert row["sandbox"] == "bwrap", said
+    if status == "ok":
+        assert "tampering" not in row["reason"] and "while grading" not in row["flags"], said
+
+
+def test_the_batch_leaves_no_process_and_no_changed_file(course):
+    assert not course["left"], "processes of the grading run are still running:\n" + "\n".join(course["left"])
+    changed = sorted(f for f in course["files"] if course["files_after"].get(f) != course["files"][f])
+    assert not changed, f"grading changed course files: {changed}"
+    assert course["files_after"].keys() == course["files"].keys()
+    rows = read_csv(course["root"])
+    assert (rows["well-behaved-a"]["status"], rows["well-behaved-a"]["score"]) == ("ok", str(FULL))
+
+
+def test_the_csv_is_escaped_against_formulas(course):
+    with open(course["root"] / "grades" / f"{LESSON}.csv", newline="") as f:
+        cells = [value for row in csv.reader(f) for value in row]
+    assert "'=2+5" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], "a cell starts like a formula"
+
+
+def test_an_unprintable_exception_does_not_stall_the_cells(course):
+    line = next(ln for ln in course["output"].splitlines() if ln.strip().startswith("str-raises "))
+    seconds = float(line.split()[2])
+    assert seconds < 60, f"the submission whose exceptions cannot be printed took {seconds} s: {line}"
+
+
+def test_the_matrix_runs_in_minutes(course):
+    count = len(course["matrix"]) + len(course["attacks"])
+    print(f"\n{count} submissions graded in {course['seconds']:.0f} s")
+    assert course["seconds"] < 60 * count, "grading the matrix took over a minute per submission"
 
 
 def test_repairs_and_flags_are_reported(course):
@@ -242,19 +552,48 @@ def test_grading_again_changes_nothing(course):
     assert read_csv(root) == rows
 
 
+FEEDBACK_FOR = ["correct", "blank", "well-behaved-b", "history-peek", "leak-stack", "leak-gradebook", "symlink",
+                "displayhook-blank", "transform-cell", "frame-walk", "read-solutions", "str-raises"]
+
+
 def test_feedback_never_shows_hidden_tests(course):
-    """Feedback for every graded student, one of whom prints the input history after the tests ran."""
+    """Feedback for the students of FEEDBACK_FOR: those who try to read or print the hidden tests, and a few
+    well-behaved ones."""
     root = course["root"]
-    run_guide_command(FEEDBACK, root)
+    run_guide_command(FEEDBACK, root, *[arg for sid in FEEDBACK_FOR for arg in ("--student", sid)])
     pages = list((root / "feedback").glob(f"*/{LESSON}/*.html"))
-    assert len(pages) >= 10
+    assert sorted(p.parts[-3] for p in pages) == sorted(FEEDBACK_FOR)
     hidden = hidden_lines(course["source"])
     assert len(hidden) > 20, "Lesson 1 has hidden tests to look for"
     for page in pages:
         shown = [line for line in hidden if line in letters_and_digits(page_text(page))]
         assert not shown, f"{page} shows hidden test lines: {shown[:3]}"
     assert "hidden tests ran here" in page_text(root / "feedback" / "correct" / LESSON / "chain_rule.html")
-    assert "[output removed" in page_text(root / "feedback" / "history-peek" / LESSON / "chain_rule.html")
+    for page in pages:
+        encoded = [line for line in hidden if line in letters_and_digits("\n".join(base64_texts(page.read_text())))]
+        assert not encoded, f"{page} carries hidden test lines base64-encoded: {encoded[:3]}"
+    # the leak-stack submission did print the hidden tests while it was graded (base64 too) ...
+    graded = (root / "autograded" / "leak-stack" / LESSON / NOTEBOOK).read_text()
+    assert any(line in letters_and_digits("\n".join(base64_texts(graded))) for line in hidden)
+    # ... and its page shows its code, each test's verdict and the visible checks' messages, nothing of that
+    leak = page_text(root / "feedback" / "leak-stack" / LESSON / "chain_rule.html")
+    assert "PASSED: 2 of 2 points" in leak and "Multiply node: the visible checks passed." in leak
+    blank = page_text(root / "feedback" / "blank" / LESSON / "chain_rule.html")
+    assert "FAILED: 0 of 2 points" in blank and "NotImplementedError" in blank
+    wrong = page_text(root / "feedback" / "well-behaved-b" / LESSON / "chain_rule.html")
+    assert "dx from mul_backward(1.5, cache) with x=3, y=-2 is 4.5 but should be -3" in wrong
+
+
+def base64_texts(text, depth=2):
+    """Every run of base64 characters in text, decoded (depth levels deep), as text."""
+    found = []
+    for blob in re.findall(r"[A-Za-z0-9+/]{16,}={0,2}", text):
+        try:
+            inner = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode("latin-1")
+        except (binascii.Error, ValueError):
+            continue
+        found += [inner, *(base64_texts(inner, depth - 1) if depth > 1 else [])]
+    return found
 
 
 def page_text(page):
