@@ -329,7 +329,8 @@ def build_attacks(root, student, source):
         "rebind-thread": (solved_plus("ex_mul_node", THREAD, wrong), "flagged", {FULL - WRONG_MUL, FULL}, "a thread runs"),
         "round-only": (fill_in(student, {**solutions, **round_only}), "ok", FULL - WRONG_MUL, ""),
         "easy-rng": (solved_plus("ex_mul_node", EASY_RNG, round_only), "flagged", FULL - WRONG_MUL, "default_rng"),
-        "frame-walk": (solved_plus("ex_mul_node", FRAME_WALK), "flagged", {FULL - WRONG_MUL, FULL}, "reads the call stack"),
+        "frame-walk": (solved_plus("ex_mul_node", FRAME_WALK), "flagged", {FULL - WRONG_MUL, FULL - 2, FULL},
+                       "reads the call stack"),
         # hidden tests leak: from the gradebook (also through a link), from the stack
         "leak-gradebook": (solved_plus("ex_add_node", LEAK_GRADEBOOK), "flagged", FULL, "opens an SQLite database"),
         "symlink": ((NOTEBOOK, solved_plus("ex_add_node", LEAK_GRADEBOOK), ("data.db", root / "gradebook.db")),
@@ -461,7 +462,8 @@ def test_every_student_is_in_the_csv_and_the_summary(course):
     assert set(rows) == {"'" + sid if sid.startswith("=") else sid for sid in students}
     out = course["output"]
     assert f"{len(students)} students:" in out and "kernel_died 1" in out and "invalid_notebook 1" in out
-    assert "mean score" in out and "most often failed: test_mul_node" in out
+    failed = next(line for line in out.splitlines() if line.startswith("most often failed: "))
+    assert "mean score" in out and "test_mul_node" in failed, failed
     header = next(csv.reader(open(course["root"] / "grades" / f"{LESSON}.csv")))
     for column in ["student", "status", "score", "max_score", "test_add_node", "test_mul_node",
                    "written_chain_rule", "needs_manual_grading", "reason", "repairs", "flags", "sandbox"]:
@@ -581,7 +583,7 @@ def test_feedback_never_shows_hidden_tests(course):
     blank = page_text(root / "feedback" / "blank" / LESSON / "chain_rule.html")
     assert "FAILED: 0 of 2 points" in blank and "NotImplementedError" in blank
     wrong = page_text(root / "feedback" / "well-behaved-b" / LESSON / "chain_rule.html")
-    assert "dx from mul_backward(1.5, cache) with x=3, y=-2 is 4.5 but should be -3" in wrong
+    assert "dx1 from mul_backward(1.5, cache) with x1=3, x2=-2 is 4.5 but should be -3" in wrong
 
 
 def base64_texts(text, depth=2):
