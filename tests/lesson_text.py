@@ -1,33 +1,10 @@
-"""Checks of a lesson's markdown that JupyterLab would otherwise show wrong, and of its notation card.
-
-Shared by the tests of Lessons 4, 5 and 6.
-"""
+"""Checks of a lesson's markdown that JupyterLab would otherwise show wrong (run on every lesson by
+tests/test_notation.py), and of the length of Lessons 4 to 6's prose."""
 import contextlib
 import io
 import re
-from pathlib import Path
 
 from course_tools import strip_markers
-
-NOTATION = Path(__file__).resolve().parents[1] / "docs" / "notation.md"
-
-
-def notation_rows():
-    """The rows of the course's notation table (docs/notation.md), exactly as written there."""
-    return {line.rstrip("\n") for line in NOTATION.read_text(encoding="utf-8").splitlines()
-            if line.startswith(("| $", "| |"))}
-
-
-def card_problems(nb):
-    """What is wrong with a lesson's notation card: it must be in one of the first three cells, a table whose
-    rows are rows of docs/notation.md, word for word."""
-    for cell in nb.cells[:3]:
-        if cell.cell_type == "markdown" and "| maths | code | meaning |" in cell.source:
-            rows = [line for line in cell.source.splitlines() if line.startswith("| ") and "maths | code" not in line]
-            known = notation_rows()
-            return [f"not a row of docs/notation.md: {row}" for row in rows if row not in known] or ([] if rows else ["empty card"])
-    return ["no notation card in the first three cells"]
-
 
 def markdown_problems(nb):
     """Markdown that JupyterLab renders differently from what its source intends.
@@ -76,12 +53,12 @@ def printed(ns, cell):
 
 
 def lesson_problems(path, limit=180):
-    """Everything wrong with a lesson's text: its notation card, markdown that renders wrong, prose cells longer than
-    `limit` words (graded written answers aside), and any use of a helper that would hold an exercise's answer."""
+    """Everything wrong with a lesson's text: markdown that renders wrong, prose cells longer than `limit` words
+    (graded written answers aside), and any use of a helper that would hold an exercise's answer."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     long = [f"{c.id}: {words(c.source)} words" for c in nb.cells if c.cell_type == "markdown"
             and words(c.source) > limit and not (c.metadata.get("nbgrader") or {}).get("grade")]
     layers = ["uses helpers.layers"] if any("helpers.layers" in c.source for c in nb.cells) else []
-    return card_problems(nb) + markdown_problems(nb) + long + layers
+    return markdown_problems(nb) + long + layers

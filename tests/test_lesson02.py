@@ -5,7 +5,6 @@ maths: the decision line has slope -w1/w2 and intercept -b/w2, the rings sit on 
 "step" applies exactly one perceptron update and "train" shows the epochs of the perceptron algorithm. Then the
 lesson as a reader sees it: the course's notation card, the glossary's Korean words, the explorer's wiring collapsed.
 """
-import re
 
 import matplotlib
 
@@ -290,27 +289,8 @@ def test_student_explorer_says_what_is_missing(tmp_path):
 NOT_THE_GLOSSARY = ["계단함수", "에포크", "스토캐스틱", "지역 최솟값", "Reinforcement Learning이라고"]
 
 
-def notation_rows():
-    text = (SOLUTIONS.parent / "docs" / "notation.md").read_text()
-    symbols = text.split("## Symbols")[1].split("## API names")[0]
-    return {line for line in symbols.splitlines() if line.startswith("| ") and not line.startswith("| maths")}
-
-
-def check_notation_card(name):
-    """The lesson opens with the course's notation card: rows of docs/notation.md, word for word."""
-    import nbformat
-
-    nb = nbformat.read(SOLUTIONS / name, as_version=4)
-    (card,) = [c for c in nb.cells if c.get("id") == "notation-card"]
-    assert nb.cells.index(card) <= 2, "the notation card opens the lesson"
-    rows = [line for line in card.source.splitlines() if line.startswith("| ") and not line.startswith("| maths")]
-    assert len(rows) >= 8
-    unknown = [row for row in rows if row not in notation_rows()]
-    assert not unknown, f"rows not word for word from docs/notation.md: {unknown}"
-
-
 def check_korean_words(name):
-    """No Korean word the glossary replaced, and a key-terms table whose rows have no raw | inside a cell."""
+    """No Korean word the glossary replaced, and a key-terms table (tests/test_notation.py checks its words and rows)."""
     import nbformat
 
     nb = nbformat.read(SOLUTIONS / name, as_version=4)
@@ -318,10 +298,7 @@ def check_korean_words(name):
     assert not found, f"{name} uses {found}; docs/notation.md's glossary has other words for them"
     terms = nb.cells[-1].source
     assert terms.startswith("## Key terms")
-    rows = [line for line in terms.splitlines() if line.startswith("|")]
-    assert len(rows) > 10
-    for line in rows:
-        assert len(re.findall(r"(?<!\\)\|", line)) == 4, f"a raw | breaks this table row: {line}"
+    assert len([line for line in terms.splitlines() if line.startswith("|")]) > 10
 
 
 def check_wiring_collapsed(name, cell_ids):
@@ -331,10 +308,6 @@ def check_wiring_collapsed(name, cell_ids):
     by_id = {c.get("id"): c for c in nbformat.read(LESSONS / name, as_version=4).cells}
     for cid in cell_ids:
         assert by_id[cid].metadata.get("jupyter", {}).get("source_hidden") is True, f"{cid} should be collapsed"
-
-
-def test_notation_card():
-    check_notation_card(NOTEBOOK)
 
 
 def test_korean_words_and_key_terms():

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from course_tools import SOLUTIONS, run_notebook  # noqa: E402
-from test_lesson02 import check_korean_words, check_notation_card, check_wiring_collapsed  # noqa: E402
+from test_lesson02 import check_korean_words, check_wiring_collapsed  # noqa: E402
 from helpers.playground import PlaygroundView  # noqa: E402
 
 NOTEBOOK = SOLUTIONS / "03_mlp_xor" / "mlp_xor.ipynb"
@@ -318,10 +318,6 @@ def test_init_params_states_its_scheme(notebook):
 
 
 # --- the lesson as a reader sees it ---------------------------------------------------
-
-def test_notation_card():
-    check_notation_card("03_mlp_xor/mlp_xor.ipynb")
-
 
 def test_korean_words_and_key_terms():
     check_korean_words("03_mlp_xor/mlp_xor.ipynb")

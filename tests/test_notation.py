@@ -186,3 +186,28 @@ def test_every_lesson_ends_with_key_terms_in_the_glossarys_korean(path):
                 problems.append(f"{lesson(path)}, key terms (cell {at}), term {english!r}: found {korean!r}, "
                                 f"expected {expected!r} (docs/notation.md; the alternative as the glossary gives it)")
     assert not problems, "\n".join(dict.fromkeys(problems))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lesson)
+def test_every_lesson_renders_its_markdown_as_written(path):
+    """No `$` touching a backtick, no unclosed maths, no table row wider or narrower than its header."""
+    import nbformat
+
+    from lesson_text import markdown_problems
+
+    problems = markdown_problems(nbformat.read(path, as_version=4))
+    assert not problems, f"{lesson(path)}: markdown that JupyterLab would show wrong:\n" + "\n".join(problems)
+
+
+def test_the_markdown_check_catches_each_kind_of_breakage():
+    import nbformat
+
+    from lesson_text import markdown_problems
+
+    def problems(source):
+        return markdown_problems(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(source, id="c")]))
+
+    assert problems("| a | b |\n|---|---|\n| $x$ | `y` |") == []
+    assert "touching a backtick" in problems("$J^\\top$`dout`")[0]
+    assert "odd number" in problems("the price is $5")[0]
+    assert "a table row with 3 cells" in problems("| a | b |\n|---|---|\n| 1 | 2 | 3 |")[0]
