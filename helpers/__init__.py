@@ -11,7 +11,6 @@ from .gradcheck import check_gradient, numerical_gradient, rel_error
 from .graph import GraphView, draw_graph
 
 
-
 def _show_figures_as_pictures():
     """In an IPython kernel, display every matplotlib Figure as a picture, whether pyplot made it or not.
 
