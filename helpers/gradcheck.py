@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from .checks import _at, _comparable, _num, diagnose
+from .i18n import _, given
 
 # Central differences with h = 1e-5 cannot resolve absolute differences much
 # below this (round-off in f is amplified by 1/2h), so they count as agreement.
@@ -32,9 +33,9 @@ def _evaluate(f, x, where):
     try:
         out = np.array(out, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"f(x) must return numbers; got {type(out).__name__}") from None
+        raise ValueError(_("f(x) must return numbers; got {type}").format(type=type(out).__name__)) from None
     if not np.all(np.isfinite(out)):
-        raise ValueError(f"f(x) is not finite {where}")
+        raise ValueError(_("f(x) is not finite {where}").format(where=where))
     return out
 
 
@@ -72,7 +73,7 @@ def numerical_gradient(f, x, dout=None, h=1e-5):
     _check_x(x)
     if not (isinstance(h, numbers.Real) and 0 < h < np.inf):
         raise ValueError(f"h must be a positive finite number; got {h!r}")
-    out = _evaluate(f, x, "at the unperturbed x")
+    out = _evaluate(f, x, _("at the unperturbed x"))
     if dout is None:
         if out.size != 1:
             raise ValueError(f"f(x) must return a scalar when dout is None; got shape {out.shape} "
@@ -89,7 +90,7 @@ def numerical_gradient(f, x, dout=None, h=1e-5):
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
         old = x[ix]
-        where = f"while perturbing {_at('x', ix)}"
+        where = _("while perturbing {element}").format(element=_at('x', ix))
         try:
             x[ix] = old + h
             plus = _evaluate(f, x, where)
@@ -142,6 +143,7 @@ def check_gradient(f, x, analytic, name="gradient", dout=None, tol=1e-6):
     if not (isinstance(tol, numbers.Real) and 0 < tol < np.inf):
         raise ValueError(f"tol must be a positive finite number; got {tol!r}")
     numerical = numerical_gradient(f, x, dout=dout)
+    name = given(name) if name != "gradient" else _("gradient")
     msg, a, n = _comparable(analytic, numerical, name)
     if msg:
         raise AssertionError(msg)
@@ -150,9 +152,9 @@ def check_gradient(f, x, analytic, name="gradient", dout=None, tol=1e-6):
     if worst <= tol:
         return worst
     ix = tuple(np.unravel_index(np.argmax(err), err.shape))
-    msg = (f"{name} does not match the numerical gradient: {_at(name, ix)} is "
-           f"{_num(a[ix])} but numerically {_num(n[ix])}.\n"
-           f"Max relative error {worst:.3g} > tol {tol:g}.")
+    msg = (_("{name} does not match the numerical gradient: {where} is {got} but numerically {want}.").format(
+               name=name, where=_at(name, ix), got=_num(a[ix]), want=_num(n[ix])) + "\n"
+           + _("Max relative error {error} > tol {tol}.").format(error=f"{worst:.3g}", tol=f"{tol:g}"))
     # looser than assert_close: the numerical side carries its own small error
     cause = diagnose(a, n, rtol=1e-4, atol=1e-7)
-    raise AssertionError(msg + (f"\nLikely cause: {cause}." if cause else ""))
+    raise AssertionError(msg + ("\n" + _("Likely cause: {cause}.").format(cause=cause) if cause else ""))

@@ -8,6 +8,9 @@ Weights are folded: w = (b, w1, w2), so the decision line is b + w1*x1 + w2*x2 =
 import numpy as np
 from matplotlib.colors import ListedColormap
 
+from .fonts import figure_text as T
+from .fonts import prepare
+
 _CLASS_COLORS = {-1.0: "tab:orange", 1.0: "tab:blue"}
 _REGION_CMAP = ListedColormap(["#fde3c8", "#d4e4f4"])  # light orange (-1), light blue (+1)
 
@@ -73,12 +76,13 @@ class PerceptronView:
     """
 
     def __init__(self, ax, resolution=120, limits=None):
+        prepare()
         self.ax, self.resolution, self.limits = ax, int(resolution), limits
         self.regions = ax.imshow(np.zeros((2, 2)), origin="lower", cmap=_REGION_CMAP, vmin=-1, vmax=1,
                                  interpolation="nearest", zorder=0)
         self.points = ax.scatter([], [], s=36, edgecolors="k", linewidths=0.5, zorder=3)
         self.wrong = ax.scatter([], [], s=170, facecolors="none", edgecolors="crimson", linewidths=2,
-                                zorder=4, label="misclassified")
+                                zorder=4, label=T("misclassified"))
         self.line, = ax.plot([], [], color="k", lw=2, zorder=2)
         self.normal = ax.quiver([0.0], [0.0], [0.0], [0.0], angles="xy", scale_units="xy", scale=1,
                                 color="k", width=0.008, zorder=5)

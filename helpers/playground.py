@@ -10,6 +10,9 @@ frame grows in coarse steps when points leave it and never shrinks.
 import numpy as np
 from matplotlib.figure import Figure
 
+from .fonts import figure_given, prepare
+from .fonts import figure_text as T
+
 _CMAP = "coolwarm"  # class 0 blue, class 1 red; an output of 0.5 is white
 
 
@@ -75,6 +78,7 @@ class PlaygroundView:
         if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
             raise ValueError(f"resolution must be an int >= 2; got {resolution!r}")
         self.resolution = resolution
+        prepare()
         self.fig = Figure(figsize=figsize, layout="constrained")
         self.ax_regions, self.ax_hidden, self.ax_loss = self.fig.subplots(1, 3)
         blank = np.full((resolution, resolution), 0.5)
@@ -86,9 +90,9 @@ class PlaygroundView:
         self.hidden = self.ax_hidden.scatter(empty, empty, c=empty, **style)
         self.boundary, = self.ax_hidden.plot([], [], color="k", lw=1.2, ls="--")
         self.loss, = self.ax_loss.plot([], [], color="crimson")
-        self.ax_regions.set(title="decision regions: output y", xlabel="$x_1$", ylabel="$x_2$")
-        self.ax_hidden.set(title="the points in hidden space", xlabel="$a_1$", ylabel="$a_2$")
-        self.ax_loss.set(title="loss per epoch", xlabel="epoch", ylabel="loss L", yscale="log")
+        self.ax_regions.set(title=T("decision regions: output y"), xlabel="$x_1$", ylabel="$x_2$")
+        self.ax_hidden.set(title=T("the points in hidden space"), xlabel="$a_1$", ylabel="$a_2$")
+        self.ax_loss.set(title=T("loss per epoch"), xlabel=T("epoch"), ylabel=T("loss L"), yscale="log")
         self.grid_points = np.zeros((0, 2))
         self.hidden_frame = (-1.1, 1.1)
 
@@ -136,12 +140,12 @@ class PlaygroundView:
         self.hidden.set_offsets(plane)
         self.hidden.set_array(t)
         self._grow_hidden_frame(plane)
-        panel_title = "the points in hidden space" if a.shape[1] >= 2 else "one hidden unit: $a_2$ = 0"
+        panel_title = T("the points in hidden space") if a.shape[1] >= 2 else T("one hidden unit: $a_2$ = 0")
         if self.ax_hidden.get_title() != panel_title:
             self.ax_hidden.set_title(panel_title)
         self._draw_boundary(boundary)
         self._draw_losses(np.asarray(losses, dtype=np.float64).reshape(-1))
-        self.fig.suptitle(title or "")
+        self.fig.suptitle(figure_given(title) or "")
 
     def _grow_hidden_frame(self, plane):
         """Widen the hidden panel's frame where points fall outside it (never narrow it)."""
