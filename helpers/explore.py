@@ -92,7 +92,6 @@ def _failure(error, user):
     if not isinstance(error, NotImplementedError):
         return describe_error(error)
     kind, detail = _cause(error)
-    user = _(user)
     if kind == "crashed":
         return _("{user} needs the result of an earlier cell, which stopped with an error: {error}. "
                  "Fix that error and run that cell again.").format(user=user, error=detail)
@@ -186,7 +185,7 @@ class Explorer(widgets.VBox):
         try:
             action(**self.values())
         except Exception as e:  # learner code: show the error, keep the widget alive
-            self._error(_failure(e, "this button"))
+            self._error(_failure(e, _("this button")))
             return
         finally:
             self._holding = False
@@ -204,7 +203,7 @@ class Explorer(widgets.VBox):
             self._update(**values)
             png = self._painter.png()
         except Exception as e:  # learner code: show the error, keep the widget alive
-            self._error(_failure(e, "this explorer"))
+            self._error(_failure(e, _("this explorer")))
             return
         self.image.value = png
         self.status.value = ""
