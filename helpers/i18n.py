@@ -158,3 +158,10 @@ def pad(text, columns, align="<"):
     """text padded with spaces to `columns` columns ('<' left, '>' right), counting wide characters as two."""
     fill = " " * max(columns - width(text), 0)
     return text + fill if align == "<" else fill + text
+
+
+def translate(text, lang):
+    """The translation of a message into `lang` (not the running notebook's language): for tools such as
+    the grader, which speak the language of a course root or a submission."""
+    lang = _normal(lang) or "en"
+    return text if lang == "en" else _catalog(lang).exact.get(text, text)

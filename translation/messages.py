@@ -1,7 +1,8 @@
 """The catalog of the helpers' learner-facing messages: helpers/locale/<lang>/LC_MESSAGES/helpers.po.
 
 Its entries come from two places, both found with the ast module (nothing is run):
-- the helpers' own messages: every string literal passed to `_`, `T` or `figure_text` in helpers/*.py;
+- the helpers' own messages: every string literal passed to `_`, `T` or `figure_text` in helpers/*.py, and
+  the grade command's texts (`_` in grading/report.py, feedback.py and __main__.py);
 - the strings the lessons' code cells pass to helpers, which translate them at run time (helpers.i18n.given):
   the `name` and `hint` of assert_close and check_gradient, the `where` of require, the argument of
   pending, the message of a NotImplementedError (pending shows it), explorer and figure titles, the
@@ -26,6 +27,8 @@ import polib
 ROOT = Path(__file__).resolve().parent.parent
 HELPERS = ROOT / "helpers"
 SOLUTIONS = ROOT / "solutions"
+# the grade command's summary and the notes it adds to feedback pages (grading.i18n)
+GRADING = [ROOT / "grading" / name for name in ("report.py", "feedback.py", "__main__.py")]
 TEMPLATE_COMMENT = "f-string"  # the same marker as helpers.i18n.TEMPLATE_COMMENT
 OWN_FUNCTIONS = {"_", "T", "figure_text"}
 
@@ -189,13 +192,20 @@ def _from_notebooks(messages, unresolved):
 
 
 def _from_helpers(messages):
-    for path in sorted(HELPERS.glob("*.py")):
+    for path in [*sorted(HELPERS.glob("*.py")), *GRADING]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         where = str(path.relative_to(ROOT))
+        constants = {t.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                     and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                     for t in node.targets if isinstance(t, ast.Name)}  # module-level NAME = "text"
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _call_name(node) in OWN_FUNCTIONS and node.args \
-                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                _add(messages, node.args[0].value, (where, str(node.lineno)), own=True)
+            if not (isinstance(node, ast.Call) and _call_name(node) in OWN_FUNCTIONS and node.args):
+                continue
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                _add(messages, arg.value, (where, str(node.lineno)), own=True)
+            elif isinstance(arg, ast.Name) and arg.id in constants:
+                _add(messages, constants[arg.id], (where, str(node.lineno)), own=True)
 
 
 def _add(messages, text, occurrence, template=False, own=False):
