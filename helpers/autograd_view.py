@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .graph import GraphView
-
 from .fonts import figure_given, monospace, prepare
 from .fonts import figure_text as T
+from .graph import GraphView
 from .i18n import pad
 
 _OPS = {"+": "+", "*": "×", "-": "−", "/": "÷"}

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .graph import _unknown
-
 from .fonts import figure_given, monospace, prepare
 from .fonts import figure_text as T
+from .graph import _unknown
 from .i18n import pad
 
 

@@ -55,7 +55,7 @@ def _at(name, index):
     if not index:
         return name
     ix = f"[{', '.join(str(int(i)) for i in index)}]"
-    if language() != "en":
+    if language() != "en" and not name.isascii():  # a translated name; an English one keeps the English rules
         return _at_translated(name, ix)
     words = _words(name)
     lead = 0
