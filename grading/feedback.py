@@ -50,6 +50,14 @@ def split_hidden(source, lang="en"):
     return "\n".join(visible), hidden
 
 
+def _in_language(source, lang):
+    """source with the English note of a visible run (grading.run.released) in `lang`."""
+    if _(HIDDEN_NOTE, lang) == HIDDEN_NOTE:
+        return source
+    return "\n".join(line.replace(f"# {HIDDEN_NOTE}", f"# {_(HIDDEN_NOTE, lang)}") if line.strip() == f"# {HIDDEN_NOTE}"
+                     else line for line in source.split("\n"))
+
+
 def without_hidden(source):
     """The source as nbgrader releases it: hidden regions and their markers removed."""
     return "\n".join(line for line in split_hidden(source)[0].split("\n") if line.strip() != f"# {HIDDEN_NOTE}")
@@ -117,7 +125,7 @@ class HideHiddenTests(NbGraderPreprocessor):
         first = next((i for i, cell in enumerate(nb.cells) if BEGIN in cell.source), len(nb.cells))
         for index, cell in enumerate(nb.cells):
             had_hidden = BEGIN in cell.source
-            cell.source = split_hidden(cell.source, lang)[0]
+            cell.source = _in_language(split_hidden(cell.source, lang)[0], lang)
             if cell.cell_type != "code":
                 continue
             if index >= first and not visible_run:

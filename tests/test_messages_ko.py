@@ -160,6 +160,12 @@ def test_the_grade_summary_and_feedback_notes_follow_the_lesson(tmp_path):
     source = "x = 1\n### BEGIN HIDDEN TESTS\nassert x\n### END HIDDEN TESTS"
     assert "# (숨겨진 테스트가 여기서 실행되었습니다" in split_hidden(source, "ko")[0]
     assert without_hidden(source) == "x = 1"
+    from grading.feedback import HideHiddenTests
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    visible_run = new_notebook(cells=[new_code_cell(split_hidden(source)[0])], metadata={"course": {"lang": "ko"}})
+    shown = HideHiddenTests().preprocess(visible_run, {})[0].cells[0].source
+    assert shown == "x = 1\n# (숨겨진 테스트가 여기서 실행되었습니다. 내용은 보여 주지 않습니다)", shown
     row = {"student": "s1", "status": "failed", "score": "0", "max_score": "3", "completed": False, "flags": "",
            "repairs": "", "needs_manual_grading": "", "reason": "kernel died"}
     assert summary([row], {}, "ko")[:2] == ["학생 1명: failed 1", "평균 점수 0.00 / 3 (학생 전체)"]
