@@ -129,7 +129,7 @@ def show_confusion(counts, title="confusion matrix"):
                     color="k" if i == j or off[i, j] < 0.6 * off.max() else "w",
                     fontweight="bold" if i == j else "normal")
     ax.set(xticks=range(CLASSES), yticks=range(CLASSES), xlabel=T("predicted class"), ylabel=T("true class"),
-           title=figure_given(title))
+           title=T("confusion matrix") if title == "confusion matrix" else figure_given(title))
     fig.colorbar(image, ax=ax, shrink=0.8, label=T("mistakes (off the diagonal)"))
     return fig
 
