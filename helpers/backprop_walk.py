@@ -15,7 +15,7 @@ import numpy as np
 from .fonts import figure_given, monospace, prepare
 from .fonts import figure_text as T
 from .graph import _unknown
-from .i18n import pad
+from .i18n import _, pad
 
 
 def _number(value, what):
@@ -23,7 +23,7 @@ def _number(value, what):
     numeric = isinstance(value, (numbers.Real, np.ndarray, np.generic)) and not isinstance(value, (bool, np.bool_))
     arr = np.asarray(value) if numeric else None
     if arr is None or arr.ndim != 0 or arr.dtype.kind not in "iuf":
-        raise ValueError(f"{what} must be a single number; got {value!r}")
+        raise ValueError(_("{what} must be a single number; got {value}").format(what=what, value=repr(value)))
     return float(arr)
 
 

@@ -81,16 +81,18 @@ def _labels(name, t, n=None):
     t = np.asarray(t)
     if t.ndim != 1 or (n is not None and len(t) != n):
         want = f"({n},)" if n is not None else "(N,)"
-        raise ValueError(f"{name} must have shape {want}; got {t.shape}")
+        raise ValueError(_("{name} must have shape {want}; got {shape}").format(name=name, want=want, shape=t.shape))
     if t.size and (t.dtype.kind not in "iu" or t.min() < 0 or t.max() >= CLASSES):
-        raise ValueError(f"{name} must hold ints 0..{CLASSES - 1}; got dtype {t.dtype}, values {np.unique(t)}")
+        raise ValueError(_("{name} must hold ints 0..{last}; got dtype {dtype}, values {values}").format(
+            name=name, last=CLASSES - 1, dtype=t.dtype, values=np.unique(t)))
     return t
 
 
 def _images(x):
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != SIDE * SIDE:
-        raise ValueError(f"x must have shape (N, {SIDE * SIDE}), one flattened 8x8 image per row; got {x.shape}")
+        raise ValueError(_("x must have shape (N, {size}), one flattened 8x8 image per row; got {shape}").format(
+            size=SIDE * SIDE, shape=x.shape))
     return x
 
 

@@ -15,16 +15,16 @@ def _check_x(x):
     """Reject arrays that central differences cannot perturb reliably."""
     if x.dtype != np.float64:
         kind = x.dtype.kind
-        why = ("x ± h cannot be stored" if kind in "biu" else
-               "too imprecise for central differences, use float64" if kind == "f" else
-               "central differences need real float64 values")
-        raise ValueError(f"x must hold floats (float64); got {x.dtype}: {why}")
+        why = (_("x ± h cannot be stored") if kind in "biu" else
+               _("too imprecise for central differences, use float64") if kind == "f" else
+               _("central differences need real float64 values"))
+        raise ValueError(_("x must hold floats (float64); got {dtype}: {why}").format(dtype=x.dtype, why=why))
     if not x.flags.writeable:
-        raise ValueError("x must be a writeable array: it is perturbed in place")
+        raise ValueError(_("x must be a writeable array: it is perturbed in place"))
     bad = ~np.isfinite(x)
     if bad.any():
         ix = tuple(np.argwhere(bad)[0])
-        raise ValueError(f"x must be finite; got {x[ix]} at {_at('x', ix)}")
+        raise ValueError(_("x must be finite; got {value} at {element}").format(value=x[ix], element=_at('x', ix)))
 
 
 def _evaluate(f, x, where):
@@ -68,7 +68,7 @@ def numerical_gradient(f, x, dout=None, h=1e-5):
     """
     if not isinstance(x, np.ndarray):
         if isinstance(x, bool) or not isinstance(x, numbers.Real):
-            raise ValueError(f"x must be a float64 array or a Python float; got {type(x).__name__}")
+            raise ValueError(_("x must be a float64 array or a Python float; got {type}").format(type=type(x).__name__))
         x = np.array(float(x))
     _check_x(x)
     if not (isinstance(h, numbers.Real) and 0 < h < np.inf):
@@ -76,16 +76,16 @@ def numerical_gradient(f, x, dout=None, h=1e-5):
     out = _evaluate(f, x, _("at the unperturbed x"))
     if dout is None:
         if out.size != 1:
-            raise ValueError(f"f(x) must return a scalar when dout is None; got shape {out.shape} "
-                             "(pass dout to differentiate an array-valued f)")
+            raise ValueError(_("f(x) must return a scalar when dout is None; got shape {shape} "
+                               "(pass dout to differentiate an array-valued f)").format(shape=out.shape))
         weight = np.ones_like(out)
     else:
         weight = np.asarray(dout, dtype=np.float64)
         if weight.shape != out.shape:
-            raise ValueError(f"dout must have the shape of f(x); got dout {weight.shape} "
-                             f"and f(x) {out.shape}")
+            raise ValueError(_("dout must have the shape of f(x); got dout {dout} and f(x) {out}").format(
+                dout=weight.shape, out=out.shape))
         if not np.all(np.isfinite(weight)):
-            raise ValueError("dout must be finite")
+            raise ValueError(_("dout must be finite"))
 
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
@@ -115,9 +115,9 @@ def rel_error(a, b):
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape; got a {a.shape} and b {b.shape}")
+        raise ValueError(_("a and b must have the same shape; got a {a} and b {b}").format(a=a.shape, b=b.shape))
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ValueError("a and b must be finite; got nan or inf")
+        raise ValueError(_("a and b must be finite; got nan or inf"))
     return float(_rel_errors(a, b).max()) if a.size else 0.0
 
 

@@ -11,6 +11,7 @@ from matplotlib.transforms import offset_copy
 
 from .fonts import figure_given, prepare, title_font
 from .fonts import figure_text as T
+from .i18n import _
 
 _LEAF, _OP, _HOT = "#e6f0fa", "#a8c8e8", "#ffd98a"  # leaves lighter than operations
 _EDGE, _HOT_EDGE = "#333333", "darkorange"
@@ -214,8 +215,8 @@ def _show(prefix, v, fmt, name):
     if v is None:
         return ""
     if np.ndim(v) != 0:
-        raise ValueError(f"the value for node {name!r} must be a single number; "
-                         f"got shape {np.shape(v)}")
+        raise ValueError(_("the value for node {node} must be a single number; got shape {shape}").format(
+            node=repr(name), shape=np.shape(v)))
     return prefix + fmt.format(float(v))
 
 

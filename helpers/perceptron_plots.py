@@ -10,6 +10,7 @@ from matplotlib.colors import ListedColormap
 
 from .fonts import figure_text as T
 from .fonts import prepare
+from .i18n import _
 
 _CLASS_COLORS = {-1.0: "tab:orange", 1.0: "tab:blue"}
 _REGION_CMAP = ListedColormap(["#fde3c8", "#d4e4f4"])  # light orange (-1), light blue (+1)
@@ -18,7 +19,7 @@ _REGION_CMAP = ListedColormap(["#fde3c8", "#d4e4f4"])  # light orange (-1), ligh
 def _weights(w):
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (3,) or not np.all(np.isfinite(w)):
-        raise ValueError(f"w must hold 3 finite numbers (b, w1, w2); got shape {w.shape}")
+        raise ValueError(_("w must hold 3 finite numbers (b, w1, w2); got shape {shape}").format(shape=w.shape))
     return w
 
 
@@ -121,8 +122,9 @@ class PerceptronView:
         y = np.asarray(predict(w, self.x), dtype=np.float64)
         y_grid = np.asarray(predict(w, self.grid), dtype=np.float64)
         if y.shape != self.t.shape or y_grid.shape != (len(self.grid),):
-            raise ValueError(f"predict(w, x) must return shape (N,): got {y.shape} for {len(self.t)} points "
-                             f"and {y_grid.shape} for {len(self.grid)} grid points")
+            raise ValueError(_("predict(w, x) must return shape (N,): got {shape} for {count} points "
+                               "and {grid_shape} for {grid_count} grid points").format(
+                                 shape=y.shape, count=len(self.t), grid_shape=y_grid.shape, grid_count=len(self.grid)))
         self.regions.set_data(y_grid.reshape(self.resolution, self.resolution))
         self.wrong.set_offsets(self.x[y != self.t].reshape(-1, 2))
         ends = decision_line(w, self.xlim, self.ylim)

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from .fonts import figure_given, prepare
 from .fonts import figure_text as T
+from .i18n import _
 
 _CMAP = "coolwarm"  # class 0 blue, class 1 red; an output of 0.5 is white
 
@@ -20,7 +21,7 @@ def _as_2d(name, value, columns=None):
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim != 2 or (columns is not None and arr.shape[1] != columns):
         want = f"(N, {columns})" if columns is not None else "(N, M)"
-        raise ValueError(f"{name} must have shape {want}; got {arr.shape}")
+        raise ValueError(_("{name} must have shape {want}; got {shape}").format(name=name, want=want, shape=arr.shape))
     return arr
 
 
@@ -129,10 +130,11 @@ class PlaygroundView:
         a = _as_2d("a", a)
         y_grid = np.asarray(y_grid, dtype=np.float64)
         if t.shape != (x.shape[0],) or a.shape[0] != x.shape[0]:
-            raise ValueError(f"x, t and a must have one row per point; got x {x.shape}, t {t.shape}, a {a.shape}")
+            raise ValueError(_("x, t and a must have one row per point; got x {x}, t {t}, a {a}").format(
+                x=x.shape, t=t.shape, a=a.shape))
         if y_grid.size != self.grid_points.shape[0] or self.grid_points.shape[0] == 0:
-            raise ValueError(f"y_grid must hold one output per grid point ({self.grid_points.shape[0]}; "
-                             f"call grid(x) first); got shape {y_grid.shape}")
+            raise ValueError(_("y_grid must hold one output per grid point ({count}; call grid(x) first); "
+                               "got shape {shape}").format(count=self.grid_points.shape[0], shape=y_grid.shape))
         self.regions.set_data(y_grid.reshape(self.resolution, self.resolution))
         self.points.set_offsets(x)
         self.points.set_array(t)
@@ -162,7 +164,8 @@ class PlaygroundView:
             return
         w, b = np.asarray(boundary[0], dtype=np.float64).reshape(-1), float(np.ravel(boundary[1])[0])
         if w.shape != (2,):
-            raise ValueError(f"boundary weights must be 2 numbers (two hidden units); got shape {w.shape}")
+            raise ValueError(_("boundary weights must be 2 numbers (two hidden units); got shape {shape}").format(
+                shape=w.shape))
         (x0, x1), (y0, y1) = self.ax_hidden.get_xlim(), self.ax_hidden.get_ylim()
         if not w.any():             # w = 0: the output ignores the hidden units, no line
             xs = ys = np.array([])

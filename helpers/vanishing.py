@@ -10,12 +10,14 @@ from matplotlib.figure import Figure
 
 from .fonts import figure_text as T
 from .fonts import prepare
+from .i18n import _
 
 
 def _per_layer(name, value):
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array, one number per layer; got shape {arr.shape}")
+        raise ValueError(_("{name} must be a 1-D array, one number per layer; got shape {shape}").format(
+            name=name, shape=arr.shape))
     return arr
 
 
@@ -129,10 +131,11 @@ class GradientFlowView:
         norms = _per_layer("grad_norms", grad_norms)
         depth = norms.size
         if not 2 <= depth <= self.max_depth:
-            raise ValueError(f"grad_norms must have between 2 and {self.max_depth} entries; got {depth}")
+            raise ValueError(_("grad_norms must have between 2 and {most} entries; got {depth}").format(
+                most=self.max_depth, depth=depth))
         if len(activations) != depth - 1:
-            raise ValueError(f"need one activation array per hidden layer ({depth - 1} for {depth} layers); "
-                             f"got {len(activations)}")
+            raise ValueError(_("need one activation array per hidden layer ({hidden} for {depth} layers); "
+                               "got {count}").format(hidden=depth - 1, depth=depth, count=len(activations)))
         low, high = self.limits[0] * 1e5, self.limits[1] / 1e5  # inside the panel, clear of its ticks
         shown = np.clip(np.nan_to_num(norms, nan=low, posinf=high), low, high)
         self.grad_line.set_data(np.arange(1, depth + 1), shown)
