@@ -79,12 +79,17 @@ def _field_name(expr):
     return names[-1] if names else "value"
 
 
-def _fstring_template(node):
-    """The template of an f-string: literal parts kept, each value a named field."""
+def _fstring_template(node, constants=None):
+    """The template of an f-string: literal parts kept, a variable that holds one literal (`constants`) put in,
+    every other value a named field."""
     parts, names = [], {}
     for value in node.values:
         if isinstance(value, ast.Constant):
             parts.append(str(value.value))
+            continue
+        inline = (constants or {}).get(value.value.id) if isinstance(value.value, ast.Name) else None
+        if inline is not None and value.conversion == -1 and value.format_spec is None:
+            parts.append(inline)
             continue
         key = ast.unparse(value.value)
         if key not in names:
@@ -114,13 +119,17 @@ class _Cell:
                     if isinstance(name, ast.Name):
                         self.assigned.setdefault(name.id, []).append(node.iter)
         self.found, self.unresolved = [], []
+        # variables assigned exactly one string literal in the cell: put into the f-strings that use them
+        self.constants = {name: values[0].value for name, values in self.assigned.items()
+                          if len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, str)}
 
     def texts(self, expr, seen=()):
         """(text, is_template) of every literal expr can be, following variables of this cell."""
         if isinstance(expr, ast.Constant):
             return [(expr.value, False)] if isinstance(expr.value, str) and expr.value.strip() else []
         if isinstance(expr, ast.JoinedStr):
-            return [(_fstring_template(expr), True)]
+            text = _fstring_template(expr, self.constants)
+            return [(text, any(isinstance(v, ast.FormattedValue) for v in expr.values) and "{" in text)]
         if isinstance(expr, ast.IfExp):
             return self.texts(expr.body, seen) + self.texts(expr.orelse, seen)
         if isinstance(expr, ast.BoolOp):
