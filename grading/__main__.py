@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 
 from .feedback import BEGIN, TOKEN_VARIABLE, find_leaks, secret_lines
+from .i18n import _, language
 from .repair import read_spec
 from .report import rows, summary, write_csv
 from .sandbox import available_mode, why_not_bwrap
@@ -118,8 +119,10 @@ def main(argv=None):
         record = save_record(settings, results)
     table = rows(settings, specs, record)
     write_csv(csv_path, table)
-    print(f"{args.lesson}: grades written to {csv_path} in {time.monotonic() - started:.0f} s")
-    for line in summary(table, specs):
+    lang = language(settings.root)
+    print(_("{lesson}: grades written to {path} in {seconds} s", lang).format(
+        lesson=args.lesson, path=csv_path, seconds=f"{time.monotonic() - started:.0f}"))
+    for line in summary(table, specs, lang):
         print(line)
     return status
 

@@ -19,6 +19,8 @@ import re
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .i18n import _, language
+
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MIN_LINE = 12  # letters and digits; shorter lines ("dxdyout") prove nothing
 _TAG = re.compile(r"<[^>]+>")
@@ -28,14 +30,17 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 TOKEN_VARIABLE = "GRADING_VISIBLE_RUN_TOKEN"  # set by `course.py grade --feedback` for its own nbgrader run
 
 
-def split_hidden(source):
-    """(visible source with each hidden region replaced by a note, hidden lines)."""
+HIDDEN_NOTE = "(hidden tests ran here; they are not shown)"
+
+
+def split_hidden(source, lang="en"):
+    """(visible source with each hidden region replaced by a note in `lang`, hidden lines)."""
     visible, hidden, inside = [], [], False
     for line in source.split("\n"):
         if BEGIN in line:
             inside = True
             indent = line[:len(line) - len(line.lstrip())]
-            visible.append(f"{indent}# (hidden tests ran here; they are not shown)")
+            visible.append(f"{indent}# {_(HIDDEN_NOTE, lang)}")
         elif END in line:
             inside = False
         elif inside:
@@ -45,9 +50,17 @@ def split_hidden(source):
     return "\n".join(visible), hidden
 
 
+def _in_language(source, lang):
+    """source with the English note of a visible run (grading.run.released) in `lang`."""
+    if _(HIDDEN_NOTE, lang) == HIDDEN_NOTE:
+        return source
+    return "\n".join(line.replace(f"# {HIDDEN_NOTE}", f"# {_(HIDDEN_NOTE, lang)}") if line.strip() == f"# {HIDDEN_NOTE}"
+                     else line for line in source.split("\n"))
+
+
 def without_hidden(source):
     """The source as nbgrader releases it: hidden regions and their markers removed."""
-    return "\n".join(line for line in split_hidden(source)[0].split("\n") if not line.strip().startswith("# (hidden tests ran"))
+    return "\n".join(line for line in split_hidden(source)[0].split("\n") if line.strip() != f"# {HIDDEN_NOTE}")
 
 
 def squash(text):
@@ -82,19 +95,20 @@ def _output_text(output):
     return _ANSI.sub("", "\n".join(parts))
 
 
-def verdict(cell, visible_run):
+def verdict(cell, visible_run, lang="en"):
     """The line a feedback page shows under a test cell: its points, and what they mean."""
     meta = cell.metadata.get("nbgrader", {})
     score, points = meta.get("score"), meta.get("points")
     if score is None or points is None:
         return None
+    points_ = dict(score=f"{float(score):g}", points=f"{float(points):g}")
     if float(score) >= float(points):
-        return f"PASSED: {float(score):g} of {float(points):g} points.\n"
-    text = f"FAILED: {float(score):g} of {float(points):g} points."
+        return _("PASSED: {score} of {points} points.", lang).format(**points_) + "\n"
+    text = _("FAILED: {score} of {points} points.", lang).format(**points_)
     if visible_run and not any(o.output_type == "error" for o in cell.outputs):
-        text += " The visible checks above passed; the hidden tests did not."
+        text += _(" The visible checks above passed; the hidden tests did not.", lang)
     elif visible_run:
-        text += " The message above is from the visible checks."
+        text += _(" The message above is from the visible checks.", lang)
     return text + "\n"
 
 
@@ -104,31 +118,32 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         token = os.environ.get(TOKEN_VARIABLE)
         visible_run = bool(token) and nb.metadata.get("grading", {}).get("visible_run") == token
+        lang = language(notebook_lang=(nb.metadata.get("course") or {}).get("lang"))
         nb.metadata.pop("grading", None)
         secrets = secret_lines([cell.source for cell in nb.cells if BEGIN in cell.source],
                                known=[cell.source for cell in nb.cells if BEGIN not in cell.source])
         first = next((i for i, cell in enumerate(nb.cells) if BEGIN in cell.source), len(nb.cells))
         for index, cell in enumerate(nb.cells):
             had_hidden = BEGIN in cell.source
-            cell.source = split_hidden(cell.source)[0]
+            cell.source = _in_language(split_hidden(cell.source, lang)[0], lang)
             if cell.cell_type != "code":
                 continue
             if index >= first and not visible_run:
                 cell.outputs = []  # produced once a hidden test had run: it may carry one
             else:
-                cell.outputs = [self._clean(o, had_hidden, secrets) for o in cell.outputs]
+                cell.outputs = [self._clean(o, had_hidden, secrets, lang) for o in cell.outputs]
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade") and not meta.get("solution"):
-                line = verdict(cell, visible_run)
+                line = verdict(cell, visible_run, lang)
                 if line:
                     cell.outputs.append(new_output("stream", name="stdout", text=line))
         return nb, resources
 
     @staticmethod
-    def _clean(output, had_hidden, secrets):
+    def _clean(output, had_hidden, secrets, lang="en"):
         if quotes(_output_text(output), secrets):
             return new_output("stream", name="stdout",
-                              text="[output removed: it showed the hidden tests]\n")
+                              text=_("[output removed: it showed the hidden tests]", lang) + "\n")
         if output.output_type == "error" and had_hidden:
             output.traceback = [f"{output.ename}: {output.evalue}"]  # no quoted source lines
         return output

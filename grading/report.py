@@ -5,6 +5,7 @@ from collections import Counter
 from nbgrader.api import MissingEntry
 
 from .gradebook import opened
+from .i18n import _
 from .run import STATUSES
 
 COMPLETED = ("ok", "tampered_metadata", "timed_out")  # runs whose score counts the cells that ran
@@ -63,39 +64,46 @@ def write_csv(path, table):
         writer.writerows({k: escape(v) for k, v in row.items() if k in fields} for row in table)
 
 
-def summary(table, specs):
-    """Lines to print: counts by status, mean score, the exercises most often failed, what to look at."""
+def summary(table, specs, lang="en"):
+    """Lines to print: counts by status, mean score, the exercises most often failed, what to look at.
+
+    In `lang` (the lesson's language); statuses, grade ids and student ids stay as the CSV has them."""
     if not table:
-        return ["no submissions found"]
+        return [_("no submissions found", lang)]
     tests = [gid for nb in specs.values() for gid, spec in nb.cells.items() if spec.is_test]
     counts = Counter(row["status"] for row in table)
     completed = [row for row in table if row["completed"]]
     top = table[0]["max_score"]
-    lines = [f"{len(table)} students: " + ", ".join(f"{s} {counts[s]}" for s in STATUSES if counts[s])]
+    lines = [_("{count} students: ", lang).format(count=len(table))
+             + ", ".join(f"{s} {counts[s]}" for s in STATUSES if counts[s])]
     mean_all = sum(float(r["score"] or 0) for r in table) / len(table)
-    line = f"mean score {mean_all:.2f} / {top} (all students)"
+    line = _("mean score {mean} / {top} (all students)", lang).format(mean=f"{mean_all:.2f}", top=top)
     if completed and len(completed) < len(table):
-        line += f", {sum(float(r['score'] or 0) for r in completed) / len(completed):.2f} (completed runs only)"
+        mean = sum(float(r["score"] or 0) for r in completed) / len(completed)
+        line += _(", {mean} (completed runs only)", lang).format(mean=f"{mean:.2f}")
     lines.append(line)
     missed = Counter(gid for row in completed for gid in tests
                      if row[gid] != "" and float(row[gid]) < _max_points(specs, gid))
     if missed:
-        lines.append("most often failed: " + ", ".join(f"{gid} ({n} of {len(completed)})"
-                                                      for gid, n in missed.most_common(3)))
+        of = _("{grade_id} ({count} of {total})", lang)
+        lines.append(_("most often failed: ", lang) + ", ".join(of.format(grade_id=gid, count=n, total=len(completed))
+                                                               for gid, n in missed.most_common(3)))
     for row in table:
         if row["status"] != "ok":
-            lines.append(f"  {row['student']}: {row['status']} (score {row['score']}): {row['reason']}")
+            lines.append("  " + _("{student}: {status} (score {score}): {reason}", lang).format(
+                student=row["student"], status=row["status"], score=row["score"], reason=row["reason"]))
     flagged = [row for row in table if row["flags"]]
     if flagged:
-        lines.append(f"flagged for review ({len(flagged)}), see the flags column: "
+        lines.append(_("flagged for review ({count}), see the flags column: ", lang).format(count=len(flagged))
                      + ", ".join(row["student"] for row in flagged))
     repaired = [row for row in table if row["repairs"]]
     if repaired:
-        lines.append(f"repaired before grading ({len(repaired)}), see the repairs column: "
+        lines.append(_("repaired before grading ({count}), see the repairs column: ", lang).format(count=len(repaired))
                      + ", ".join(row["student"] for row in repaired))
     manual = sum(1 for row in table if row["needs_manual_grading"])
     if manual:
-        lines.append(f"{manual} submissions have written answers to grade by hand (Formgrader)")
+        lines.append(_("{count} submissions have written answers to grade by hand (Formgrader)", lang).format(
+            count=manual))
     return lines
 
 

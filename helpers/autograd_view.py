@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .fonts import figure_given, monospace, prepare
+from .fonts import figure_text as T
 from .graph import GraphView
+from .i18n import pad
 
 _OPS = {"+": "+", "*": "×", "-": "−", "/": "÷"}
 _ACTIVE = []  # the event log while record_backward runs (a stack, so a nested recording is harmless)
@@ -214,8 +217,9 @@ class AutogradWalk:
     def __init__(self, ax, panel_ax, loss="L", fmt="{:.3g}"):
         self.ax, self.loss, self.fmt = ax, str(loss), fmt
         panel_ax.set_axis_off()
+        prepare()
         self.panel = panel_ax.text(0.0, 1.0, "", transform=panel_ax.transAxes, ha="left", va="top",
-                                   family="monospace", fontsize=9)
+                                   family=monospace(), fontsize=9)
         self.view, self.shape, self.visits, self.position = None, None, [], 0
         self.nodes, self.names, self.labels, self.title, self.reference = [], {}, {}, "", {}
 
@@ -280,11 +284,12 @@ class AutogradWalk:
         if not self.visits:
             return ""
         visit = self.visits[self.position]
-        head = f"{self.title}: {n} visits recorded" if self.title else f"{n} visits recorded"
+        head = T("{count} visits recorded").format(count=n)
+        head = f"{figure_given(self.title)}: {head}" if self.title else head
         if visit.node is None:
-            lines = [head, "", "Forward values in black.", "Seed (before the first visit):"]
-            lines += [f"  {self.labels[id(c.node)]}.grad: {f(c.before)} -> {f(c.after)}" for c in visit.changes] or ["  nothing set"]
-            lines += ["", "Press step to replay the first visit."]
+            lines = [head, "", T("Forward values in black."), T("Seed (before the first visit):")]
+            lines += [f"  {self.labels[id(c.node)]}.grad: {f(c.before)} -> {f(c.after)}" for c in visit.changes] or [T("  nothing set")]
+            lines += ["", T("Press step to replay the first visit.")]
             return "\n".join(lines)
         visited_before = {id(v.node) for v in self.visits[1:self.position]}
         consumers = {}
@@ -295,9 +300,10 @@ class AutogradWalk:
         for v in self.visits[1:self.position]:
             for c in v.changes:
                 received[id(c.node)] = received.get(id(c.node), 0) + 1
-        lines = [head, f"Visit {self.position} of {n}: node {self.labels[id(visit.node)]}",
-                 f"upstream ∂{self.loss}/∂node = {f(visit.upstream)}", "",
-                 f"{'to':<6}{'before':>9}{'+ local×up':>12}{'= after':>10}"]
+        lines = [head, T("Visit {number} of {count}: node {node}").format(number=self.position, count=n,
+                                                                           node=self.labels[id(visit.node)]),
+                 T("upstream ∂{loss}/∂node = {value}").format(loss=self.loss, value=f(visit.upstream)), "",
+                 pad(T("to"), 6) + pad(T("before"), 9, ">") + pad(T("+ local×up"), 12, ">") + pad(T("= after"), 10, ">")]
         warnings = []
         for c in visit.changes:
             name = self.labels[id(c.node)]
@@ -305,22 +311,23 @@ class AutogradWalk:
             added = c.after - c.before if c.expected is None else c.expected - c.before
             tag = ""
             if consumers.get(id(c.node), 0) > 1:
-                tag = f"  fork: {received[id(c.node)]} of {consumers[id(c.node)]}"
+                tag = T("  fork: {number} of {count}").format(number=received[id(c.node)], count=consumers[id(c.node)])
             lines.append(f"{name:<6}{f(c.before):>9}{f(added):>12}{f(c.after):>10}{tag}")
             if not c.consistent:
-                warnings.append(f"! {name}.grad became {f(c.after)}, not {f(c.before)} + {f(added)} = {f(c.expected)}:"
-                                "\n  the earlier contribution was overwritten (= instead of +=?)")
+                warnings.append(T("! {name}.grad became {after}, not {before} + {added} = {expected}:"
+                                  "\n  the earlier contribution was overwritten (= instead of +=?)").format(
+                                    name=name, after=f(c.after), before=f(c.before), added=f(added), expected=f(c.expected)))
             if id(c.node) in visited_before and tuple(c.node.parents):
-                warnings.append(f"! {name} was visited already: this arrives too late\n  to reach {name}'s own parents (wrong order)")
+                warnings.append(T("! {name} was visited already: this arrives too late\n  to reach {name}'s own parents (wrong order)").format(name=name))
         if not visit.changes:
-            lines.append("(a leaf, or nothing changed)")
-        lines += [""] + (warnings or ["after = before + local × upstream  (+=)"])
+            lines.append(T("(a leaf, or nothing changed)"))
+        lines += [""] + (warnings or [T("after = before + local × upstream  (+=)")])
         if self.position == n:
-            lines += ["", "Done. Leaves:"]
+            lines += ["", T("Done. Leaves:")]
             for node in self.nodes:
                 if not tuple(node.parents):
                     name = self.labels[id(node)]
                     ref = self.reference.get(name)
-                    extra = f"   finite differences {f(ref)}" if ref is not None else ""
+                    extra = T("   finite differences {value}").format(value=f(ref)) if ref is not None else ""
                     lines.append(f"  ∂{self.loss}/∂{name} = {f(node.grad)}{extra}")
         return "\n".join(lines)

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .fonts import figure_given, monospace, prepare
+from .fonts import figure_text as T
 from .graph import _unknown
+from .i18n import _, pad
 
 
 def _number(value, what):
@@ -20,7 +23,7 @@ def _number(value, what):
     numeric = isinstance(value, (numbers.Real, np.ndarray, np.generic)) and not isinstance(value, (bool, np.bool_))
     arr = np.asarray(value) if numeric else None
     if arr is None or arr.ndim != 0 or arr.dtype.kind not in "iuf":
-        raise ValueError(f"{what} must be a single number; got {value!r}")
+        raise ValueError(_("{what} must be a single number; got {value}").format(what=what, value=repr(value)))
     return float(arr)
 
 
@@ -87,8 +90,9 @@ class BackwardWalk:
     def __init__(self, view, panel_ax=None, loss="L", fmt="{:.4g}"):
         self.view, self.loss, self.fmt = view, str(loss), fmt
         ax = view.ax if panel_ax is None else panel_ax
+        prepare()
         self.panel = ax.text(0.0, 1.0, "", transform=ax.transAxes, ha="left", va="top",
-                             family="monospace", fontsize=10)
+                             family=monospace(), fontsize=10)
         self.steps, self.values, self.position = [], {}, 0
 
     def load(self, steps, values=None):
@@ -143,20 +147,22 @@ class BackwardWalk:
         """The panel's text for the current position."""
         n, s, f = len(self.steps), self.current, self.fmt.format
         if s is None:
-            return (f"Forward pass done ({n} nodes to visit).\n"
-                    f"Press step to start the backward pass\nat the loss, with ∂{self.loss}/∂{self.loss} = 1.")
-        lines = [f"Step {self.position} of {n}: node {s.node}" + (f"   ({s.note})" if s.note else ""),
-                 f"upstream  ∂{self.loss}/∂{s.node} = {f(s.upstream)}", "",
-                 f"{'to':<8}{'local':>12}{'downstream':>14}",
+            return T("Forward pass done ({count} nodes to visit).\n"
+                     "Press step to start the backward pass\nat the loss, with ∂{loss}/∂{loss} = 1.").format(
+                        count=n, loss=self.loss)
+        note = f"   ({figure_given(s.note)})" if s.note else ""
+        lines = [T("Step {number} of {count}: node {node}").format(number=self.position, count=n, node=s.node) + note,
+                 T("upstream  ∂{loss}/∂{node} = {value}").format(loss=self.loss, node=s.node, value=f(s.upstream)), "",
+                 pad(T("to"), 8) + pad(T("local"), 12, ">") + pad(T("downstream"), 14, ">"),
                  f"{'':<8}{'∂' + s.node + '/∂in':>12}{'∂' + self.loss + '/∂in':>14}"]
         for inp in s.local:
             lines.append(f"{inp:<8}{f(s.local[inp]):>12}{f(s.downstream[inp]):>14}")
         lines.append("")
         wrong = [inp for inp in s.local if not s.consistent(inp)]
         if wrong:
-            lines += [f"! downstream[{inp}] is not upstream × local = {f(s.upstream * s.local[inp])}"
-                      for inp in wrong]
-            lines.append("  check the backward function that computed it")
+            lines += [T("! downstream[{input}] is not upstream × local = {value}").format(
+                          input=inp, value=f(s.upstream * s.local[inp])) for inp in wrong]
+            lines.append(T("  check the backward function that computed it"))
         else:
-            lines.append("downstream = upstream × local  (chain rule)")
+            lines.append(T("downstream = upstream × local  (chain rule)"))
         return "\n".join(lines)

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .i18n import _, given, language
+
 
 def _num(v):
     """A number with about 6 significant digits."""
@@ -53,6 +55,8 @@ def _at(name, index):
     if not index:
         return name
     ix = f"[{', '.join(str(int(i)) for i in index)}]"
+    if language() != "en" and not name.isascii():  # a translated name; an English one keeps the English rules
+        return _at_translated(name, ix)
     words = _words(name)
     lead = 0
     while lead < len(words) - 1 and words[lead].lower() in _LEADS:
@@ -64,7 +68,17 @@ def _at(name, index):
         if rest and rest[0].startswith("(") and len(rest) == 1:
             return f"{head} {rest[0]}"  # 'norms (sigmoid)' -> 'norms[1] (sigmoid)'
         return f"{head} ({' '.join(rest)})" if rest else head
-    return f"element {ix} of {name}"
+    return _("element {index} of {name}").format(index=ix, name=name)
+
+
+def _at_translated(name, ix):
+    """_at in a language that puts a description before its noun (Korean): the index goes on a final
+    symbol ('dout = 1일 때의 dz' -> 'dout = 1일 때의 dz[0, 1]'), else the template of 'element [0, 1] of X'."""
+    words = _words(name)
+    last = words[-1] if words else name
+    if last.isascii() and _SYMBOL.fullmatch(last):
+        return " ".join([*words[:-1], last + ix])
+    return _("element {index} of {name}").format(index=ix, name=name)
 
 
 def _first(mask):
@@ -85,15 +99,15 @@ def _as_floats(obj):
 def _shape_cause(got, want):
     """Most likely reason why an array came out with the wrong shape."""
     if got.ndim >= 2 and got.shape == want.shape[::-1]:
-        return "it looks transposed (rows and columns swapped)."
+        return _("it looks transposed (rows and columns swapped).")
     if got.size == 1 and want.size > 1:
-        return "you may have summed everything into one number."
+        return _("you may have summed everything into one number.")
     if got.ndim < want.ndim:
-        return ("a sum/mean may have dropped an axis (keepdims=True?) "
-                "or summed over the wrong axis.")
+        return _("a sum/mean may have dropped an axis (keepdims=True?) "
+                 "or summed over the wrong axis.")
     if got.ndim > want.ndim:
-        return "extra axes: did broadcasting, e.g. (n,) with (n, 1), build a matrix?"
-    return "reduced or broadcast over the wrong axis?"
+        return _("extra axes: did broadcasting, e.g. (n,) with (n, 1), build a matrix?")
+    return _("reduced or broadcast over the wrong axis?")
 
 
 def _comparable(got, expected, name):
@@ -107,24 +121,26 @@ def _comparable(got, expected, name):
         raise ValueError("expected must be a number or array of numbers; "
                          f"got {type(expected).__name__}")
     if got is None:
-        return f"{name} is None: did your function forget to `return` it?", None, want
+        return _("{name} is None: did your function forget to `return` it?").format(name=name), None, want
     g = _as_floats(got)
     if isinstance(got, tuple) and (g is None or want.ndim == 0):
-        should = "a single number" if want.ndim == 0 else f"an array of shape {want.shape}"
-        return (f"{name} is a tuple of {len(got)} items but should be {should}: "
-                "did you return several values (return a, b) where one was expected?",
-                None, want)
+        should = (_("a single number") if want.ndim == 0
+                  else _("an array of shape {shape}").format(shape=want.shape))
+        return (_("{name} is a tuple of {count} items but should be {should}: "
+                  "did you return several values (return a, b) where one was expected?").format(
+                    name=name, count=len(got), should=should), None, want)
     if g is None:
-        return (f"{name} should be a number or array of numbers, got {type(got).__name__}",
-                None, want)
+        return (_("{name} should be a number or array of numbers, got {type}").format(
+                    name=name, type=type(got).__name__), None, want)
     if g.shape != want.shape:
-        return (f"{name} has shape {g.shape} but should have shape {want.shape}.\n"
-                f"Likely cause: {_shape_cause(g, want)}", g, want)
+        return (_("{name} has shape {got} but should have shape {want}.").format(
+                    name=name, got=g.shape, want=want.shape) + "\n"
+                + _("Likely cause: {cause}").format(cause=_shape_cause(g, want)), g, want)
     bad = ~np.isfinite(g)
     if bad.any():
         ix = _first(bad)
-        return (f"{_at(name, ix)} is {g[ix]}, not a finite number.\n"
-                "Look for a division by zero, a log(0) or an exp that overflowed.", g, want)
+        return (_("{where} is {value}, not a finite number.").format(where=_at(name, ix), value=g[ix]) + "\n"
+                + _("Look for a division by zero, a log(0) or an exp that overflowed."), g, want)
     return None, g, want
 
 
@@ -152,24 +168,24 @@ def diagnose(got, expected, rtol=1e-6, atol=1e-9):
 
     if w.any():  # scalings of an all-zero expected are all zero: nothing to learn
         if like(-w):
-            return "the sign is flipped"
+            return _("the sign is flipped")
         if like(2 * w):
-            return "twice too large: an extra factor 2"
+            return _("twice too large: an extra factor 2")
         if like(w / 2):
-            return ("half of what it should be: a missing factor 2 "
-                    "(e.g. the 2 in d/da (a - y)² = 2(a - y))")
+            return _("half of what it should be: a missing factor 2 "
+                     "(e.g. the 2 in d/da (a - y)² = 2(a - y))")
         for n in sorted({s for s in (*w.shape, w.size) if s > 2}):
             if like(n * w):
-                return f"{n} times too large: summed where a mean was needed (a missing 1/{n})"
+                return _("{n} times too large: summed where a mean was needed (a missing 1/{n})").format(n=n)
             if like(w / n):
-                return f"{n} times too small: divided by {n} once too often"
+                return _("{n} times too small: divided by {n} once too often").format(n=n)
         if w.ndim == 2 and w.shape[0] == w.shape[1] and like(w.T):
-            return "transposed (rows and columns swapped)"
+            return _("transposed (rows and columns swapped)")
         if np.allclose(g, 0.0, rtol=0.0, atol=atol):
-            return "all zeros: is the upstream gradient (dout) multiplied in?"
+            return _("all zeros: is the upstream gradient (dout) multiplied in?")
     d = (g - w).ravel()
     if d.size > 1 and np.all(np.abs(d - d[0]) <= atol + rtol * np.abs(w).max()):
-        return "off by a constant everywhere: a missing or extra bias/offset term"
+        return _("off by a constant everywhere: a missing or extra bias/offset term")
     return None
 
 
@@ -191,19 +207,22 @@ def assert_close(got, expected, name, rtol=1e-6, atol=1e-9, hint=None):
     Returns:
     - None. Raises AssertionError with a short explanation on mismatch.
     """
+    name = given(name)
     msg, g, w = _comparable(got, expected, name)
     if msg is None:
         wrong = ~np.isclose(g, w, rtol=rtol, atol=atol)
         if not wrong.any():
             return
         ix = _first(wrong)
-        msg = f"{_at(name, ix)} is {_num(g[ix])} but should be {_num(w[ix])}"
-        msg += f" ({wrong.sum()} of {wrong.size} elements differ)." if g.ndim else "."
+        msg = _("{where} is {got} but should be {want}").format(where=_at(name, ix), got=_num(g[ix]),
+                                                                 want=_num(w[ix]))
+        msg += (_(" ({count} of {size} elements differ).").format(count=wrong.sum(), size=wrong.size)
+                if g.ndim else _("."))
         cause = diagnose(g, w, rtol=rtol, atol=atol)
         if cause:
-            msg += f"\nLikely cause: {cause}."
+            msg += "\n" + _("Likely cause: {cause}.").format(cause=cause)
     if hint:
-        msg += f"\nHint: {hint}"
+        msg += "\n" + _("Hint: {hint}").format(hint=given(hint))
     raise AssertionError(msg)
 
 
@@ -253,7 +272,7 @@ def describe_error(error):
     lines = str(error).strip().splitlines()
     text = type(error).__name__ + (f": {lines[0][:300]}" if lines else "")
     name = _notebook_function(error)
-    return f"`{name}` raised {text}" if name else text
+    return _("`{function}` raised {error}").format(function=name, error=text) if name else text
 
 
 def _cause(error, what=None):
@@ -289,10 +308,11 @@ def require(namespace, *names, where):
     for name in names:
         if name not in namespace:
             if _ran_without_defining(namespace, name):
-                raise NameError(f"`{name}` is not defined: the cell of {where} ran but stopped with an error "
-                                "before defining it (see that cell's output). Fix it and run it again.")
-            raise NameError(f"`{name}` is not defined yet: run the cell of {where} first "
-                            "(or Run > Run All Above).")
+                raise NameError(_("`{name}` is not defined: the cell of {where} ran but stopped with an error "
+                                  "before defining it (see that cell's output). Fix it and run it again.").format(
+                                    name=name, where=given(where)))
+            raise NameError(_("`{name}` is not defined yet: run the cell of {where} first "
+                              "(or Run > Run All Above).").format(name=name, where=given(where)))
 
 
 def _ran_without_defining(namespace, name):
@@ -327,13 +347,15 @@ def pending(what):
         yield
     except NotImplementedError as error:
         kind, detail = _cause(error, what)
+        shown = given(what)
         if kind == "crashed":
-            print(f"Skipped: this cell needs {what}, and an earlier cell that uses them stopped with an error: "
-                  f"{detail}. Fix that error, run that cell again, then this one.")
+            print(_("Skipped: this cell needs {what}, and an earlier cell that uses them stopped with an error: "
+                    "{error}. Fix that error, run that cell again, then this one.").format(what=shown, error=detail))
             return
-        why = (f" (`{detail}` still raises NotImplementedError)" if kind == "unfinished"
-               else f" ({error})" if str(error) else "")
-        print(f"Skipped: this cell needs {what}, not done yet{why}. Finish it, then run this cell again.")
+        why = (_(" (`{function}` still raises NotImplementedError)").format(function=detail) if kind == "unfinished"
+               else f" ({given(str(error))})" if str(error) else "")
+        print(_("Skipped: this cell needs {what}, not done yet{why}. Finish it, then run this cell again.").format(
+            what=shown, why=why))
         if kind == "unfinished":
             _remember(what, kind, detail)
     except (Exception, KeyboardInterrupt) as error:

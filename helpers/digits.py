@@ -13,6 +13,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from threadpoolctl import ThreadpoolController
 
+from .fonts import figure_given, prepare
+from .fonts import figure_text as T
+from .i18n import _
+
 CLASSES = 10
 SIDE = 8  # the images are 8 x 8 pixels, flattened to 64 features
 
@@ -77,16 +81,18 @@ def _labels(name, t, n=None):
     t = np.asarray(t)
     if t.ndim != 1 or (n is not None and len(t) != n):
         want = f"({n},)" if n is not None else "(N,)"
-        raise ValueError(f"{name} must have shape {want}; got {t.shape}")
+        raise ValueError(_("{name} must have shape {want}; got {shape}").format(name=name, want=want, shape=t.shape))
     if t.size and (t.dtype.kind not in "iu" or t.min() < 0 or t.max() >= CLASSES):
-        raise ValueError(f"{name} must hold ints 0..{CLASSES - 1}; got dtype {t.dtype}, values {np.unique(t)}")
+        raise ValueError(_("{name} must hold ints 0..{last}; got dtype {dtype}, values {values}").format(
+            name=name, last=CLASSES - 1, dtype=t.dtype, values=np.unique(t)))
     return t
 
 
 def _images(x):
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != SIDE * SIDE:
-        raise ValueError(f"x must have shape (N, {SIDE * SIDE}), one flattened 8x8 image per row; got {x.shape}")
+        raise ValueError(_("x must have shape (N, {size}), one flattened 8x8 image per row; got {shape}").format(
+            size=SIDE * SIDE, shape=x.shape))
     return x
 
 
@@ -114,6 +120,7 @@ def show_confusion(counts, title="confusion matrix"):
     counts = np.asarray(counts)
     if counts.shape != (CLASSES, CLASSES):
         raise ValueError(f"counts must have shape ({CLASSES}, {CLASSES}); got {counts.shape}")
+    prepare()
     fig = Figure(figsize=(5.2, 4.6), layout="constrained")
     ax = fig.add_subplot()
     off = counts * (1 - np.eye(CLASSES))  # colour the mistakes; the diagonal would swamp them
@@ -123,9 +130,9 @@ def show_confusion(counts, title="confusion matrix"):
             ax.text(j, i, str(n), ha="center", va="center", fontsize=8,
                     color="k" if i == j or off[i, j] < 0.6 * off.max() else "w",
                     fontweight="bold" if i == j else "normal")
-    ax.set(xticks=range(CLASSES), yticks=range(CLASSES), xlabel="predicted class", ylabel="true class",
-           title=title)
-    fig.colorbar(image, ax=ax, shrink=0.8, label="mistakes (off the diagonal)")
+    ax.set(xticks=range(CLASSES), yticks=range(CLASSES), xlabel=T("predicted class"), ylabel=T("true class"),
+           title=T("confusion matrix") if title == "confusion matrix" else figure_given(title))
+    fig.colorbar(image, ax=ax, shrink=0.8, label=T("mistakes (off the diagonal)"))
     return fig
 
 
@@ -141,19 +148,20 @@ def show_digits(x, titles=(), columns=12, title=None):
         if titles:
             ax.set_title(titles[k], fontsize=7)
     if not len(x):
-        axes[0, 0].text(0, 0.5, "nothing to show", fontsize=10)
+        axes[0, 0].text(0, 0.5, T("nothing to show"), fontsize=10)
     return fig
 
 
 def _grid(n, columns, title, row_height):
     """A figure of enough rows of `columns` blank axes for n images, with an optional title."""
     rows = max(1, -(-n // columns))
+    prepare()
     fig = Figure(figsize=(0.85 * columns, row_height * rows + (0.3 if title else 0)), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     if title:
-        fig.suptitle(title)
+        fig.suptitle(figure_given(title))
     return fig, axes
 
 
@@ -166,7 +174,7 @@ def show_misclassified(x, t, y, limit=36, columns=12):
     shown = wrong[:limit]
     titles = [f"{t[i]} -> {y[i]}" for i in shown]
     return show_digits(x[shown], titles, columns=columns,
-                       title=f"{len(wrong)} of {len(x)} misclassified (true -> predicted)")
+                       title=T("{wrong} of {total} misclassified (true -> predicted)").format(wrong=len(wrong), total=len(x)))
 
 
 class Recorder:
@@ -231,20 +239,22 @@ class TrainingView:
     def __init__(self, max_epochs, layers=3, target=None, figsize=(12, 3.6)):
         if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
             raise ValueError(f"max_epochs must be an int >= 1; got {max_epochs!r}")
+        prepare()
         self.fig = Figure(figsize=figsize, layout="constrained")
         self.ax_loss, self.ax_acc, self.ax_grad = self.fig.subplots(1, 3)
         self.lines = {}
-        for key, ax, label, style in [("train_loss", self.ax_loss, "train", "-"), ("val_loss", self.ax_loss, "validation", "--"),
-                                      ("train_acc", self.ax_acc, "train", "-"), ("val_acc", self.ax_acc, "validation", "--")]:
+        train, validation = T("train"), T("validation")
+        for key, ax, label, style in [("train_loss", self.ax_loss, train, "-"), ("val_loss", self.ax_loss, validation, "--"),
+                                      ("train_acc", self.ax_acc, train, "-"), ("val_acc", self.ax_acc, validation, "--")]:
             self.lines[key], = ax.plot([], [], style, color="tab:blue" if style == "-" else "tab:orange", label=label)
         for k in range(1, layers + 1):
             self.lines[f"w{k}"], = self.ax_grad.plot([], [], marker=".", ms=3,
                                                      label=f"$\\|\\partial L/\\partial W^{{({k})}}\\|$")
         if target is not None:
             self.ax_acc.axhline(target, color="0.6", lw=0.8, ls=":")
-        self.ax_loss.set(title="loss (mean cross-entropy)", xlabel="epoch", yscale="log", ylim=(5e-3, 5))
-        self.ax_acc.set(title="accuracy", xlabel="epoch", ylim=(0, 1.02))
-        self.ax_grad.set(title="gradient flow: size of each layer's gradient", xlabel="epoch", yscale="log",
+        self.ax_loss.set(title=T("loss (mean cross-entropy)"), xlabel=T("epoch"), yscale="log", ylim=(5e-3, 5))
+        self.ax_acc.set(title=T("accuracy"), xlabel=T("epoch"), ylim=(0, 1.02))
+        self.ax_grad.set(title=T("gradient flow: size of each layer's gradient"), xlabel=T("epoch"), yscale="log",
                          ylim=(1e-4, 30))
         for ax in (self.ax_loss, self.ax_acc, self.ax_grad):
             ax.set_xlim(0, max_epochs)
@@ -260,7 +270,7 @@ class TrainingView:
             if name.startswith("w"):
                 norms = record.grad_norms.get(name, [])
                 line.set_data(record.epochs if norms else [], norms)
-        self.fig.suptitle(title or "")
+        self.fig.suptitle(figure_given(title) or "")
 
 
 def show_templates(w, count=24, columns=12, title=None):
@@ -280,7 +290,7 @@ def show_templates(w, count=24, columns=12, title=None):
     for k, ax in enumerate(axes.flat[:len(shown)]):
         size = max(np.abs(shown[k]).max(), 1e-12)
         ax.imshow(shown[k].reshape(SIDE, SIDE), cmap="RdBu_r", vmin=-size, vmax=size)
-        ax.set_title(f"unit {k + 1}", fontsize=7)
+        ax.set_title(T("unit {number}").format(number=k + 1), fontsize=7)
     return fig
 
 
@@ -298,13 +308,14 @@ def show_runs(records, title=None):
     """
     if not (isinstance(records, dict) and records and all(isinstance(r, Recorder) for r in records.values())):
         raise ValueError("records must be a non-empty dict label -> Recorder")
+    prepare()
     fig = Figure(figsize=(4 * (len(records) + 1), 3.4), layout="constrained")
     axes = fig.subplots(1, len(records) + 1)
     flows, ax_acc = axes[:-1], axes[-1]
     for ax, (label, record) in zip(flows, records.items()):
         for name, norms in record.grad_norms.items():
             ax.plot(record.epochs, norms, marker=".", ms=3, label=f"$W^{{({name[1:]})}}$")
-        ax.set(title=f"{label}: size of each layer's gradient", xlabel="epoch", yscale="log")
+        ax.set(title=T("{label}: size of each layer's gradient").format(label=label), xlabel=T("epoch"), yscale="log")
         ax.legend(fontsize=7, ncol=2)
         ax_acc.plot(record.epochs, record.val_acc, marker=".", ms=3, label=label)
     low = min((v for r in records.values() for n in r.grad_norms.values() for v in n if v > 0), default=1e-12)
@@ -312,11 +323,11 @@ def show_runs(records, title=None):
     for ax in flows:
         ax.set_ylim(max(low, 1e-12) / 2, max(high, 1e-12) * 2)  # a dead network's zero gradients fall below
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_acc.set(title="validation accuracy", xlabel="epoch", ylim=(0, 1.02))
+    ax_acc.set(title=T("validation accuracy"), xlabel=T("epoch"), ylim=(0, 1.02))
     ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_acc.legend(fontsize=8)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(figure_given(title))
     return fig
 
 
@@ -358,24 +369,25 @@ def training_explorer(data, init_params, train, mlp_loss, mlp_forward, max_epoch
             params = init_params(sizes, rng, INITS[init])
             record(0, params)
             train(params, data.x_train, data.t_train, lr, epochs, batch_size, rng, on_epoch=record)
-        result = (f"validation accuracy {record.val_acc[-1]:.1%}" if np.isfinite(record.train_loss[-1])
-                  else "diverged: the loss overflowed")
-        view.update(record, title=f"{' -> '.join(map(str, sizes))}, lr {lr:.3g}, batches of {batch_size}, "
-                                  f"{init} init, seed {runs['seed']}: {result}")
+        result = (T("validation accuracy {accuracy}").format(accuracy=f"{record.val_acc[-1]:.1%}")
+                  if np.isfinite(record.train_loss[-1]) else T("diverged: the loss overflowed"))
+        view.update(record, title=T("{sizes}, lr {lr}, batches of {batch_size}, {init} init, seed {seed}: {result}").format(
+            sizes=" -> ".join(map(str, sizes)), lr=f"{lr:.3g}", batch_size=batch_size, init=init, seed=runs["seed"],
+            result=result))
 
     def train_again(**values):
         runs["seed"] += 1
 
     slide = dict(continuous_update=False)  # one training run per value: train when the slider is let go
-    controls = {"width": widgets.IntSlider(value=64, min=8, max=128, description="width", **slide),
-                "depth": widgets.Dropdown(options=[1, 2, 3], value=2, description="depth"),
+    controls = {"width": widgets.IntSlider(value=64, min=8, max=128, description=_("width"), **slide),
+                "depth": widgets.Dropdown(options=[1, 2, 3], value=2, description=_("depth")),
                 "lr": widgets.FloatLogSlider(value=0.1, base=10, min=-2, max=0.5, step=0.1, description="lr",
                                              **slide),
-                "batch_size": widgets.Dropdown(options=[16, 32, 64, 128, 256], value=32, description="batch size"),
-                "epochs": widgets.IntSlider(value=10, min=1, max=max_epochs, description="epochs", **slide),
-                "init": widgets.Dropdown(options=list(INITS), value="He", description="init")}
-    explorer = Explorer(view.fig, run_training, controls, actions={"train again": train_again},
-                        title="Your network on the digits: each change trains it again")
+                "batch_size": widgets.Dropdown(options=[16, 32, 64, 128, 256], value=32, description=_("batch size")),
+                "epochs": widgets.IntSlider(value=10, min=1, max=max_epochs, description=_("epochs"), **slide),
+                "init": widgets.Dropdown(options=list(INITS), value="He", description=_("init"))}
+    explorer = Explorer(view.fig, run_training, controls, actions={_("train again"): train_again},
+                        title=_("Your network on the digits: each change trains it again"))
     explorer.view = view
     return explorer
 

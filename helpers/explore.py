@@ -29,6 +29,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from .checks import _cause, describe_error
+from .i18n import _, given
 
 
 def _default_step(lo, hi, value):
@@ -92,12 +93,13 @@ def _failure(error, user):
         return describe_error(error)
     kind, detail = _cause(error)
     if kind == "crashed":
-        return (f"{user} needs the result of an earlier cell, which stopped with an error: {detail}. "
-                "Fix that error and run that cell again.")
+        return _("{user} needs the result of an earlier cell, which stopped with an error: {error}. "
+                 "Fix that error and run that cell again.").format(user=user, error=detail)
     if kind == "unfinished":
-        return (f"NotImplementedError: the exercise {user} uses is not done yet "
-                f"(`{detail}` still raises NotImplementedError).")
-    return f"NotImplementedError: the exercise {user} uses is not done yet{f' ({error})' if str(error) else ''}."
+        return _("NotImplementedError: the exercise {user} uses is not done yet "
+                 "(`{function}` still raises NotImplementedError).").format(user=user, function=detail)
+    return _("NotImplementedError: the exercise {user} uses is not done yet{why}.").format(
+        user=user, why=f" ({given(str(error))})" if str(error) else "")
 
 
 class Explorer(widgets.VBox):
@@ -150,12 +152,15 @@ class Explorer(widgets.VBox):
                                               layout=widgets.Layout(visibility="hidden"))
         self.buttons = {}
         for label, action in actions.items():
-            button = widgets.Button(description=label)
+            button = widgets.Button(description=given(label))
             button.on_click(lambda _, action=action: self._act(action))
             self.buttons[label] = button
         row = widgets.HBox([*controls.values(), *self.buttons.values(), self.progress],
                            layout=widgets.Layout(flex_flow="row wrap"))
-        head = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
+        for w in controls.values():  # a notebook's words ("batch size"), in the learner's language
+            if isinstance(getattr(w, "description", None), str) and w.description:
+                w.description = given(w.description)
+        head = [widgets.HTML(f"<b>{html.escape(given(title))}</b>")] if title else []
         super().__init__(children=[*head, row, self.image, self.status])
         for w in controls.values():
             w.observe(self._refresh, names="value")
@@ -180,7 +185,7 @@ class Explorer(widgets.VBox):
         try:
             action(**self.values())
         except Exception as e:  # learner code: show the error, keep the widget alive
-            self._error(_failure(e, "this button"))
+            self._error(_failure(e, _("this button")))
             return
         finally:
             self._holding = False
@@ -198,7 +203,7 @@ class Explorer(widgets.VBox):
             self._update(**values)
             png = self._painter.png()
         except Exception as e:  # learner code: show the error, keep the widget alive
-            self._error(_failure(e, "this explorer"))
+            self._error(_failure(e, _("this explorer")))
             return
         self.image.value = png
         self.status.value = ""

@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from .checks import _at, _comparable, _num, diagnose
+from .i18n import _, given
 
 # Central differences with h = 1e-5 cannot resolve absolute differences much
 # below this (round-off in f is amplified by 1/2h), so they count as agreement.
@@ -14,16 +15,16 @@ def _check_x(x):
     """Reject arrays that central differences cannot perturb reliably."""
     if x.dtype != np.float64:
         kind = x.dtype.kind
-        why = ("x ± h cannot be stored" if kind in "biu" else
-               "too imprecise for central differences, use float64" if kind == "f" else
-               "central differences need real float64 values")
-        raise ValueError(f"x must hold floats (float64); got {x.dtype}: {why}")
+        why = (_("x ± h cannot be stored") if kind in "biu" else
+               _("too imprecise for central differences, use float64") if kind == "f" else
+               _("central differences need real float64 values"))
+        raise ValueError(_("x must hold floats (float64); got {dtype}: {why}").format(dtype=x.dtype, why=why))
     if not x.flags.writeable:
-        raise ValueError("x must be a writeable array: it is perturbed in place")
+        raise ValueError(_("x must be a writeable array: it is perturbed in place"))
     bad = ~np.isfinite(x)
     if bad.any():
         ix = tuple(np.argwhere(bad)[0])
-        raise ValueError(f"x must be finite; got {x[ix]} at {_at('x', ix)}")
+        raise ValueError(_("x must be finite; got {value} at {element}").format(value=x[ix], element=_at('x', ix)))
 
 
 def _evaluate(f, x, where):
@@ -32,9 +33,9 @@ def _evaluate(f, x, where):
     try:
         out = np.array(out, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"f(x) must return numbers; got {type(out).__name__}") from None
+        raise ValueError(_("f(x) must return numbers; got {type}").format(type=type(out).__name__)) from None
     if not np.all(np.isfinite(out)):
-        raise ValueError(f"f(x) is not finite {where}")
+        raise ValueError(_("f(x) is not finite {where}").format(where=where))
     return out
 
 
@@ -67,29 +68,29 @@ def numerical_gradient(f, x, dout=None, h=1e-5):
     """
     if not isinstance(x, np.ndarray):
         if isinstance(x, bool) or not isinstance(x, numbers.Real):
-            raise ValueError(f"x must be a float64 array or a Python float; got {type(x).__name__}")
+            raise ValueError(_("x must be a float64 array or a Python float; got {type}").format(type=type(x).__name__))
         x = np.array(float(x))
     _check_x(x)
     if not (isinstance(h, numbers.Real) and 0 < h < np.inf):
         raise ValueError(f"h must be a positive finite number; got {h!r}")
-    out = _evaluate(f, x, "at the unperturbed x")
+    out = _evaluate(f, x, _("at the unperturbed x"))
     if dout is None:
         if out.size != 1:
-            raise ValueError(f"f(x) must return a scalar when dout is None; got shape {out.shape} "
-                             "(pass dout to differentiate an array-valued f)")
+            raise ValueError(_("f(x) must return a scalar when dout is None; got shape {shape} "
+                               "(pass dout to differentiate an array-valued f)").format(shape=out.shape))
         weight = np.ones_like(out)
     else:
         weight = np.asarray(dout, dtype=np.float64)
         if weight.shape != out.shape:
-            raise ValueError(f"dout must have the shape of f(x); got dout {weight.shape} "
-                             f"and f(x) {out.shape}")
+            raise ValueError(_("dout must have the shape of f(x); got dout {dout} and f(x) {out}").format(
+                dout=weight.shape, out=out.shape))
         if not np.all(np.isfinite(weight)):
-            raise ValueError("dout must be finite")
+            raise ValueError(_("dout must be finite"))
 
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
         old = x[ix]
-        where = f"while perturbing {_at('x', ix)}"
+        where = _("while perturbing {element}").format(element=_at('x', ix))
         try:
             x[ix] = old + h
             plus = _evaluate(f, x, where)
@@ -114,9 +115,9 @@ def rel_error(a, b):
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape; got a {a.shape} and b {b.shape}")
+        raise ValueError(_("a and b must have the same shape; got a {a} and b {b}").format(a=a.shape, b=b.shape))
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ValueError("a and b must be finite; got nan or inf")
+        raise ValueError(_("a and b must be finite; got nan or inf"))
     return float(_rel_errors(a, b).max()) if a.size else 0.0
 
 
@@ -142,6 +143,7 @@ def check_gradient(f, x, analytic, name="gradient", dout=None, tol=1e-6):
     if not (isinstance(tol, numbers.Real) and 0 < tol < np.inf):
         raise ValueError(f"tol must be a positive finite number; got {tol!r}")
     numerical = numerical_gradient(f, x, dout=dout)
+    name = given(name) if name != "gradient" else _("gradient")
     msg, a, n = _comparable(analytic, numerical, name)
     if msg:
         raise AssertionError(msg)
@@ -150,9 +152,9 @@ def check_gradient(f, x, analytic, name="gradient", dout=None, tol=1e-6):
     if worst <= tol:
         return worst
     ix = tuple(np.unravel_index(np.argmax(err), err.shape))
-    msg = (f"{name} does not match the numerical gradient: {_at(name, ix)} is "
-           f"{_num(a[ix])} but numerically {_num(n[ix])}.\n"
-           f"Max relative error {worst:.3g} > tol {tol:g}.")
+    msg = (_("{name} does not match the numerical gradient: {where} is {got} but numerically {want}.").format(
+               name=name, where=_at(name, ix), got=_num(a[ix]), want=_num(n[ix])) + "\n"
+           + _("Max relative error {error} > tol {tol}.").format(error=f"{worst:.3g}", tol=f"{tol:g}"))
     # looser than assert_close: the numerical side carries its own small error
     cause = diagnose(a, n, rtol=1e-4, atol=1e-7)
-    raise AssertionError(msg + (f"\nLikely cause: {cause}." if cause else ""))
+    raise AssertionError(msg + ("\n" + _("Likely cause: {cause}.").format(cause=cause) if cause else ""))

@@ -9,6 +9,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.transforms import offset_copy
 
+from .fonts import figure_given, prepare, title_font
+from .fonts import figure_text as T
+from .i18n import _
+
 _LEAF, _OP, _HOT = "#e6f0fa", "#a8c8e8", "#ffd98a"  # leaves lighter than operations
 _EDGE, _HOT_EDGE = "#333333", "darkorange"
 _GRAD = "crimson"
@@ -78,6 +82,7 @@ class GraphView:
         _unknown([n for e in edges for n in e], self.pos, "edges")
         uses = {src: [dst for s, dst in edges if s == src] for src, _ in edges}
         self.fan_out = {name: dsts for name, dsts in uses.items() if len(dsts) > 1}
+        prepare()
         if ax is None:
             ax = Figure(figsize=figsize).add_subplot()
         self.fig, self.ax, self.edges = ax.figure, ax, edges
@@ -86,7 +91,7 @@ class GraphView:
         ax.set_xlim(xs.min() - 0.6, xs.max() + 0.6)
         ax.set_ylim(ys.min() - (1.05 if self.fan_out else 0.8), ys.max() + 0.6)  # room below for the legend
         if title:
-            ax.set_title(title)
+            ax.set_title(figure_given(title), **title_font())
 
         # Nodes are text boxes sized to their label, so long labels never overflow.
         operations = {dst for _, dst in edges}
@@ -113,10 +118,10 @@ class GraphView:
             for k, bend in enumerate(bends):
                 self.edge_text[(src, dst, k)] = self._arrow(src, dst, bend)
         legend = dict(transform=ax.transAxes, y=0.07 if self.fan_out else 0.0, va="bottom", fontsize=9)
-        ax.text(s="black: value (forward)", x=0.49, ha="right", **legend)
-        ax.text(s=f"red: gradient ∂{loss}/∂· (backward)", x=0.51, ha="left", color=_GRAD, **legend)
+        ax.text(s=T("black: value (forward)"), x=0.49, ha="right", **legend)
+        ax.text(s=T("red: gradient ∂{loss}/∂· (backward)").format(loss=loss), x=0.51, ha="left", color=_GRAD, **legend)
         if self.fan_out:
-            ax.text(s="boxed on an arrow: what that branch sends back; a value used twice adds them",
+            ax.text(s=T("boxed on an arrow: what that branch sends back; a value used twice adds them"),
                     x=0.5, ha="center", color=_GRAD, **{**legend, "y": 0.0, "fontsize": 8})
 
     def _repr_png_(self):
@@ -210,8 +215,8 @@ def _show(prefix, v, fmt, name):
     if v is None:
         return ""
     if np.ndim(v) != 0:
-        raise ValueError(f"the value for node {name!r} must be a single number; "
-                         f"got shape {np.shape(v)}")
+        raise ValueError(_("the value for node {node} must be a single number; got shape {shape}").format(
+            node=repr(name), shape=np.shape(v)))
     return prefix + fmt.format(float(v))
 
 

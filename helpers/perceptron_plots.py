@@ -8,6 +8,10 @@ Weights are folded: w = (b, w1, w2), so the decision line is b + w1*x1 + w2*x2 =
 import numpy as np
 from matplotlib.colors import ListedColormap
 
+from .fonts import figure_text as T
+from .fonts import prepare
+from .i18n import _
+
 _CLASS_COLORS = {-1.0: "tab:orange", 1.0: "tab:blue"}
 _REGION_CMAP = ListedColormap(["#fde3c8", "#d4e4f4"])  # light orange (-1), light blue (+1)
 
@@ -15,7 +19,7 @@ _REGION_CMAP = ListedColormap(["#fde3c8", "#d4e4f4"])  # light orange (-1), ligh
 def _weights(w):
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (3,) or not np.all(np.isfinite(w)):
-        raise ValueError(f"w must hold 3 finite numbers (b, w1, w2); got shape {w.shape}")
+        raise ValueError(_("w must hold 3 finite numbers (b, w1, w2); got shape {shape}").format(shape=w.shape))
     return w
 
 
@@ -73,12 +77,13 @@ class PerceptronView:
     """
 
     def __init__(self, ax, resolution=120, limits=None):
+        prepare()
         self.ax, self.resolution, self.limits = ax, int(resolution), limits
         self.regions = ax.imshow(np.zeros((2, 2)), origin="lower", cmap=_REGION_CMAP, vmin=-1, vmax=1,
                                  interpolation="nearest", zorder=0)
         self.points = ax.scatter([], [], s=36, edgecolors="k", linewidths=0.5, zorder=3)
         self.wrong = ax.scatter([], [], s=170, facecolors="none", edgecolors="crimson", linewidths=2,
-                                zorder=4, label="misclassified")
+                                zorder=4, label=T("misclassified"))
         self.line, = ax.plot([], [], color="k", lw=2, zorder=2)
         self.normal = ax.quiver([0.0], [0.0], [0.0], [0.0], angles="xy", scale_units="xy", scale=1,
                                 color="k", width=0.008, zorder=5)
@@ -117,8 +122,9 @@ class PerceptronView:
         y = np.asarray(predict(w, self.x), dtype=np.float64)
         y_grid = np.asarray(predict(w, self.grid), dtype=np.float64)
         if y.shape != self.t.shape or y_grid.shape != (len(self.grid),):
-            raise ValueError(f"predict(w, x) must return shape (N,): got {y.shape} for {len(self.t)} points "
-                             f"and {y_grid.shape} for {len(self.grid)} grid points")
+            raise ValueError(_("predict(w, x) must return shape (N,): got {shape} for {count} points "
+                               "and {grid_shape} for {grid_count} grid points").format(
+                                 shape=y.shape, count=len(self.t), grid_shape=y_grid.shape, grid_count=len(self.grid)))
         self.regions.set_data(y_grid.reshape(self.resolution, self.resolution))
         self.wrong.set_offsets(self.x[y != self.t].reshape(-1, 2))
         ends = decision_line(w, self.xlim, self.ylim)

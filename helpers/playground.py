@@ -10,6 +10,10 @@ frame grows in coarse steps when points leave it and never shrinks.
 import numpy as np
 from matplotlib.figure import Figure
 
+from .fonts import figure_given, prepare
+from .fonts import figure_text as T
+from .i18n import _
+
 _CMAP = "coolwarm"  # class 0 blue, class 1 red; an output of 0.5 is white
 
 
@@ -17,7 +21,7 @@ def _as_2d(name, value, columns=None):
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim != 2 or (columns is not None and arr.shape[1] != columns):
         want = f"(N, {columns})" if columns is not None else "(N, M)"
-        raise ValueError(f"{name} must have shape {want}; got {arr.shape}")
+        raise ValueError(_("{name} must have shape {want}; got {shape}").format(name=name, want=want, shape=arr.shape))
     return arr
 
 
@@ -75,6 +79,7 @@ class PlaygroundView:
         if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
             raise ValueError(f"resolution must be an int >= 2; got {resolution!r}")
         self.resolution = resolution
+        prepare()
         self.fig = Figure(figsize=figsize, layout="constrained")
         self.ax_regions, self.ax_hidden, self.ax_loss = self.fig.subplots(1, 3)
         blank = np.full((resolution, resolution), 0.5)
@@ -86,9 +91,9 @@ class PlaygroundView:
         self.hidden = self.ax_hidden.scatter(empty, empty, c=empty, **style)
         self.boundary, = self.ax_hidden.plot([], [], color="k", lw=1.2, ls="--")
         self.loss, = self.ax_loss.plot([], [], color="crimson")
-        self.ax_regions.set(title="decision regions: output y", xlabel="$x_1$", ylabel="$x_2$")
-        self.ax_hidden.set(title="the points in hidden space", xlabel="$a_1$", ylabel="$a_2$")
-        self.ax_loss.set(title="loss per epoch", xlabel="epoch", ylabel="loss L", yscale="log")
+        self.ax_regions.set(title=T("decision regions: output y"), xlabel="$x_1$", ylabel="$x_2$")
+        self.ax_hidden.set(title=T("the points in hidden space"), xlabel="$a_1$", ylabel="$a_2$")
+        self.ax_loss.set(title=T("loss per epoch"), xlabel=T("epoch"), ylabel=T("loss L"), yscale="log")
         self.grid_points = np.zeros((0, 2))
         self.hidden_frame = (-1.1, 1.1)
 
@@ -125,10 +130,11 @@ class PlaygroundView:
         a = _as_2d("a", a)
         y_grid = np.asarray(y_grid, dtype=np.float64)
         if t.shape != (x.shape[0],) or a.shape[0] != x.shape[0]:
-            raise ValueError(f"x, t and a must have one row per point; got x {x.shape}, t {t.shape}, a {a.shape}")
+            raise ValueError(_("x, t and a must have one row per point; got x {x}, t {t}, a {a}").format(
+                x=x.shape, t=t.shape, a=a.shape))
         if y_grid.size != self.grid_points.shape[0] or self.grid_points.shape[0] == 0:
-            raise ValueError(f"y_grid must hold one output per grid point ({self.grid_points.shape[0]}; "
-                             f"call grid(x) first); got shape {y_grid.shape}")
+            raise ValueError(_("y_grid must hold one output per grid point ({count}; call grid(x) first); "
+                               "got shape {shape}").format(count=self.grid_points.shape[0], shape=y_grid.shape))
         self.regions.set_data(y_grid.reshape(self.resolution, self.resolution))
         self.points.set_offsets(x)
         self.points.set_array(t)
@@ -136,12 +142,12 @@ class PlaygroundView:
         self.hidden.set_offsets(plane)
         self.hidden.set_array(t)
         self._grow_hidden_frame(plane)
-        panel_title = "the points in hidden space" if a.shape[1] >= 2 else "one hidden unit: $a_2$ = 0"
+        panel_title = T("the points in hidden space") if a.shape[1] >= 2 else T("one hidden unit: $a_2$ = 0")
         if self.ax_hidden.get_title() != panel_title:
             self.ax_hidden.set_title(panel_title)
         self._draw_boundary(boundary)
         self._draw_losses(np.asarray(losses, dtype=np.float64).reshape(-1))
-        self.fig.suptitle(title or "")
+        self.fig.suptitle(figure_given(title) or "")
 
     def _grow_hidden_frame(self, plane):
         """Widen the hidden panel's frame where points fall outside it (never narrow it)."""
@@ -158,7 +164,8 @@ class PlaygroundView:
             return
         w, b = np.asarray(boundary[0], dtype=np.float64).reshape(-1), float(np.ravel(boundary[1])[0])
         if w.shape != (2,):
-            raise ValueError(f"boundary weights must be 2 numbers (two hidden units); got shape {w.shape}")
+            raise ValueError(_("boundary weights must be 2 numbers (two hidden units); got shape {shape}").format(
+                shape=w.shape))
         (x0, x1), (y0, y1) = self.ax_hidden.get_xlim(), self.ax_hidden.get_ylim()
         if not w.any():             # w = 0: the output ignores the hidden units, no line
             xs = ys = np.array([])

@@ -8,11 +8,16 @@ test can read back exactly what is shown.
 import numpy as np
 from matplotlib.figure import Figure
 
+from .fonts import figure_text as T
+from .fonts import prepare
+from .i18n import _
+
 
 def _per_layer(name, value):
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array, one number per layer; got shape {arr.shape}")
+        raise ValueError(_("{name} must be a 1-D array, one number per layer; got shape {shape}").format(
+            name=name, shape=arr.shape))
     return arr
 
 
@@ -74,6 +79,7 @@ class GradientFlowView:
         self.max_depth, self.limits = max_depth, (float(limits[0]), float(limits[1]))
         self.edges = np.linspace(low, high, bins + 1)
         self.centers = (self.edges[:-1] + self.edges[1:]) / 2
+        prepare()
         self.fig = Figure(figsize=figsize, layout="constrained")
         self.ax_norms, self.ax_hist = self.fig.subplots(1, 2, width_ratios=[1.15, 1])
         self._build_norms()
@@ -81,17 +87,17 @@ class GradientFlowView:
 
     def _build_norms(self):
         ax = self.ax_norms
-        self.grad_line, = ax.semilogy([], [], "o-", color="crimson", ms=4, label="gradient norm ‖dL/dW‖ of layer l")
-        self.std_line, = ax.semilogy([], [], "s--", color="tab:blue", ms=3, label="std of layer l's activations")
-        self.spread_line, = ax.semilogy([], [], "^:", color="tab:purple", ms=3, label="spread across samples")
-        ax.set(xlim=(0, self.max_depth + 1), ylim=self.limits, xlabel="layer l (1 = next to the input)")
+        self.grad_line, = ax.semilogy([], [], "o-", color="crimson", ms=4, label=T("gradient norm ‖dL/dW‖ of layer l"))
+        self.std_line, = ax.semilogy([], [], "s--", color="tab:blue", ms=3, label=T("std of layer l's activations"))
+        self.spread_line, = ax.semilogy([], [], "^:", color="tab:purple", ms=3, label=T("spread across samples"))
+        ax.set(xlim=(0, self.max_depth + 1), ylim=self.limits, xlabel=T("layer l (1 = next to the input)"))
         ax.set_xticks(range(0, self.max_depth + 1, 5))
         ax.set_yticks([10.0 ** k for k in range(int(np.log10(self.limits[0])), int(np.log10(self.limits[1])) + 1, 10)])
         ax.axhline(1.0, color="0.6", lw=0.8, zorder=1)
         # a key in plain texts above the axes: a Legend would be redrawn whenever a line changes
-        ax.text(0.0, 1.09, "● gradient norm ‖dL/dW‖ of layer l", color="crimson", transform=ax.transAxes)
-        ax.text(0.0, 1.02, "■ std of all of layer l's activations", color="tab:blue", transform=ax.transAxes)
-        ax.text(1.0, 1.02, "▲ their spread across samples", color="tab:purple", ha="right", transform=ax.transAxes)
+        ax.text(0.0, 1.09, "● " + T("gradient norm ‖dL/dW‖ of layer l"), color="crimson", transform=ax.transAxes)
+        ax.text(0.0, 1.02, "■ " + T("std of all of layer l's activations"), color="tab:blue", transform=ax.transAxes)
+        ax.text(1.0, 1.02, "▲ " + T("their spread across samples"), color="tab:purple", ha="right", transform=ax.transAxes)
         self.readout = ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=9)
 
     def _build_hist(self):
@@ -100,8 +106,8 @@ class GradientFlowView:
                            for _ in range(self.max_depth - 1)]
         pad = 0.06 * (self.edges[-1] - self.edges[0])  # keeps the lines clear of the ticks, which then need no redraw
         ax.set(xlim=(self.edges[0] - pad, self.edges[-1] + pad), ylim=(-0.1, self.max_depth + 1.0),
-               xlabel="activation value (outside the bins: counted at the edge)", ylabel="hidden layer",
-               title="activations of each hidden layer (√ of the histogram)")
+               xlabel=T("activation value (outside the bins: counted at the edge)"), ylabel=T("hidden layer"),
+               title=T("activations of each hidden layer (√ of the histogram)"))
         step = max(1, self.max_depth // 10)
         ax.set_yticks(range(1, self.max_depth, step))
 
@@ -125,10 +131,11 @@ class GradientFlowView:
         norms = _per_layer("grad_norms", grad_norms)
         depth = norms.size
         if not 2 <= depth <= self.max_depth:
-            raise ValueError(f"grad_norms must have between 2 and {self.max_depth} entries; got {depth}")
+            raise ValueError(_("grad_norms must have between 2 and {most} entries; got {depth}").format(
+                most=self.max_depth, depth=depth))
         if len(activations) != depth - 1:
-            raise ValueError(f"need one activation array per hidden layer ({depth - 1} for {depth} layers); "
-                             f"got {len(activations)}")
+            raise ValueError(_("need one activation array per hidden layer ({hidden} for {depth} layers); "
+                               "got {count}").format(hidden=depth - 1, depth=depth, count=len(activations)))
         low, high = self.limits[0] * 1e5, self.limits[1] / 1e5  # inside the panel, clear of its ticks
         shown = np.clip(np.nan_to_num(norms, nan=low, posinf=high), low, high)
         self.grad_line.set_data(np.arange(1, depth + 1), shown)
