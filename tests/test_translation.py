@@ -136,3 +136,25 @@ def test_figure_text_is_korean_only_with_a_korean_font(monkeypatch):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         FigureCanvasAgg(fig).draw()
     assert title.get_text() == "기울기 소실"
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["grade", "01_chain_rule", "--lang", "ko"], ["01_chain_rule", "--root", str(KO)]),
+    (["grade", "--lang=ko", "01_chain_rule", "--feedback"], ["01_chain_rule", "--feedback", "--root", str(KO)]),
+    (["grade", "01_chain_rule", "--lang", "en"], ["01_chain_rule"]),
+    (["grade", "01_chain_rule"], ["01_chain_rule"]),
+])
+def test_grade_lang_picks_the_course_root(monkeypatch, argv, expected):
+    """`course.py grade LESSON --lang ko` grades the Korean course root, locale/ko/."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_cli", ROOT / "course.py")
+    course = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(course)
+    calls = []
+    monkeypatch.setattr(course, "ensure_env", lambda *a, **k: None)
+    monkeypatch.setattr(course, "run_in_env", lambda *args, **kw: calls.append(list(args)) or 0)
+    monkeypatch.setattr(sys, "argv", ["course.py", *argv])
+    with pytest.raises(SystemExit) as stop:
+        course.main()
+    assert stop.value.code == 0 and calls == [["-m", "grading", *expected]]
