@@ -318,7 +318,7 @@ def answers(work, name, lang="en"):
 
 # --- commands ---------------------------------------------------------------------
 
-def lab_language(lang):
+def lab_language(lang, folder=None):
     """Environment that gives JupyterLab's interface the course's language, or {} for English.
 
     JupyterLab reads default settings from labconfig/default_setting_overrides.json in every folder of
@@ -327,7 +327,7 @@ def lab_language(lang):
     """
     if lang not in LAB_LOCALES:
         return {}
-    folder = VENV / "course-lab-config" / lang
+    folder = Path(folder or VENV / "course-lab-config" / lang)
     overrides = folder / "labconfig" / "default_setting_overrides.json"
     overrides.parent.mkdir(parents=True, exist_ok=True)
     overrides.write_text(json.dumps({"@jupyterlab/translation-extension:plugin": {"locale": LAB_LOCALES[lang]}},

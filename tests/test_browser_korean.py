@@ -6,7 +6,6 @@ folder. Needs Chromium and a font with Hangul (Debian's fonts-noto-cjk): both ar
 apt-get when missing and possible, as for the other browser tests.
 """
 import importlib.util
-import json
 import sys
 
 import pytest
@@ -31,12 +30,7 @@ class KoreanLab(Lab):
 
     def env(self):
         env = super().env()
-        folder = self.base / "course-lab-config"
-        overrides = folder / "labconfig" / "default_setting_overrides.json"
-        overrides.parent.mkdir(parents=True, exist_ok=True)
-        locale = load_course_py().LAB_LOCALES["ko"]
-        overrides.write_text(json.dumps({"@jupyterlab/translation-extension:plugin": {"locale": locale}}))
-        return dict(env, JUPYTER_CONFIG_PATH=str(folder), COURSE_LANG="ko")
+        return dict(env, COURSE_LANG="ko", **load_course_py().lab_language("ko", self.base / "course-lab-config"))
 
 
 def unavailable(reason):
