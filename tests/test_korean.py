@@ -11,7 +11,7 @@ import sys
 import nbformat
 import pytest
 
-from course_tools import LESSON_NAMES, LESSONS, ROOT, SOLUTIONS, ensure_bwrap, fill_in, solution_sources
+from course_tools import LESSON_NAMES, LESSONS, ROOT, SOLUTIONS, ensure_bwrap, fill_in, nbgrader, solution_sources
 from korean_tools import KO, generate_korean, korean_course
 from test_translation import compare_with_english
 from wrong_answers import wrong_answers
@@ -102,6 +102,8 @@ def test_korean_grading_round_trip(korean):
             folder = course / "submitted" / sid / lesson
             folder.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, folder / path.name)
+    # every lesson registered in the Korean gradebook by one nbgrader run (grade would start one per lesson)
+    nbgrader(course, "generate_assignment", "*", "--force", f"--CourseDirectory.release_directory={korean / 'release'}")
     # what `course.py grade LESSON --lang ko` runs, for every lesson in one process (one start-up)
     driver = ("import sys\nfrom grading.__main__ import main\n"
               "sys.exit(max(main([lesson, '--root', sys.argv[1]]) for lesson in sys.argv[2:]))")
