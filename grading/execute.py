@@ -6,6 +6,7 @@ does, inside grading.sandbox, reached over ZeroMQ's IPC transport through a fold
 """
 import asyncio
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -32,6 +33,15 @@ SETUP = "__import__('grading.guard').guard.setup(get_ipython(), {nonce!r})"
 # (an execute_result holding a number reads as partial credit to nbgrader) never sets a score.
 VERDICT_OUTPUTS = ("stream", "error")
 ACK_SECONDS = 5
+# The submission's language (notebook metadata course.lang), handed to its kernel as COURSE_LANG so
+# that the helpers' messages are in that language; anything but a plain language code is ignored.
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+
+
+def course_lang(nb):
+    course = nb.get("metadata", {}).get("course")
+    lang = course.get("lang") if isinstance(course, dict) else None
+    return lang if isinstance(lang, str) and LANGUAGE_CODE.fullmatch(lang) else None
 
 
 def _no_symlinks(folder, names):
@@ -93,6 +103,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox = Unicode("auto", help="bwrap, account, none, or auto: the best this machine allows").tag(config=True)
     box_parent = Unicode("", help="where the kernel's private folders go (default: the system's temporary folder); "
                          "course.py grade uses a folder it removes after each run, even a killed one").tag(config=True)
+    course_lang = Unicode("", help="COURSE_LANG for the kernel (set from the graded notebook's metadata)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,6 +123,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.connection_file = str(self._box.ipc / "kernel.json")
         kw["cwd"] = str(self._box.root)
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        kw["env"] = {**kw.get("env", os.environ), "COURSE_LANG": self.course_lang or "en"}  # the sandbox passes it on
         self._box.share(self.connection_file)
         self.kernel_spec.interrupt_mode = "message"  # a signal would reach bwrap, not the kernel
         return kernel_cmd, kw
@@ -199,6 +211,12 @@ class HardenedExecute(Execute):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
         self._counts = None
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if isinstance(km, SandboxedKernelManager):
+            km.course_lang = course_lang(self.nb) or ""
+        return km
 
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()

@@ -144,6 +144,8 @@ def kernel_env(work):
         env["MPLBACKEND"] = os.environ["MPLBACKEND"]
     if os.environ.get("VIRTUAL_ENV"):
         env["VIRTUAL_ENV"] = os.environ["VIRTUAL_ENV"]
+    if os.environ.get("COURSE_LANG"):  # the submission's language, for the helpers' messages
+        env["COURSE_LANG"] = os.environ["COURSE_LANG"]
     return env
 
 

@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from course_tools import apt_install
+from translation.structure import table_rows  # noqa: F401 (how many table rows a markdown source has)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -278,28 +279,11 @@ RENDERED_MARKDOWN_JS = """cells => cells.map(cell => {
     return {text: copy.innerText, rows: view.querySelectorAll('tr').length,
             maths: view.querySelectorAll('mjx-container').length, errors, undefinedMacros};
 })"""
-TABLE_DELIMITER = re.compile(r"^\s{0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 RAW_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$", re.M)
 UNRENDERED_MATHS = [(re.compile(r"\$\$"), "a literal $$"),
                     (re.compile(r"\$[^$\n]+\$"), "unrendered inline maths"),
                     (re.compile(r"\$[\\{^_]"), "a $ opening maths that did not render"),
                     (re.compile(r"\\[A-Za-z]+"), "a LaTeX command shown as text")]
-
-
-def table_rows(source):
-    """How many rows (header included) the GitHub-style tables of a markdown source have."""
-    lines, rows, fenced = source.splitlines(), 0, False
-    for i, line in enumerate(lines):
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        if fenced or not (i + 1 < len(lines) and TABLE_DELIMITER.match(lines[i + 1]) and "|" in line):
-            continue
-        rows += 1  # the header, then every body line up to the first blank or pipe-less line
-        for body in lines[i + 2:]:
-            if not body.strip() or "|" not in body:
-                break
-            rows += 1
-    return rows
 
 
 def markdown_problems(page, sources, timeout=20.0):

@@ -5,4 +5,5 @@ keyed by the cell's id (msgctxt), with the cell's English source as msgid. When 
 `update` marks its entry fuzzy (keeping the old translation and the old English as a guide for the
 translator), and a fuzzy or empty entry is never used to build a notebook.
 """
-from .catalog import LANGUAGES, catalog_path, load, problems, translate_notebook, update  # noqa: F401
+from .catalog import (LANGUAGES, build, catalog_path, lessons, load, problems, stats,  # noqa: F401
+                      structure_problems, translate_notebook, update)
