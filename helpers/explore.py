@@ -245,16 +245,27 @@ class Explorer(widgets.VBox):
             loop.call_soon(self._step, steps)
 
     def _step(self, steps):
-        """One more step of a stepwise update (a callback of the event loop), drawn if a frame is due."""
+        """One more step of a stepwise update (a callback of the event loop); a picture, if due, in another."""
         if steps is not self._steps:  # cancelled by a newer change
             return
         try:
             more = next(steps, _DONE) is not _DONE
-            if more and time.monotonic() - self._drawn_at < self.frame_seconds:
-                asyncio.get_running_loop().call_soon(self._step, steps)
-                return
-            png = self._painter.png()
         except Exception as e:  # learner code: show the error, keep the last picture
+            self._failed(e)
+            return
+        loop = asyncio.get_running_loop()
+        if not more or time.monotonic() - self._drawn_at >= self.frame_seconds:
+            loop.call_soon(self._frame, steps, more)
+        else:
+            loop.call_soon(self._step, steps)
+
+    def _frame(self, steps, more):
+        """Draw the steps so far (a callback of its own: a change waits for a step or a picture, not both)."""
+        if steps is not self._steps:
+            return
+        try:
+            png = self._painter.png()
+        except Exception as e:
             self._failed(e)
             return
         self._show(png)
