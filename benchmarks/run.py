@@ -4,8 +4,10 @@
               and in total, beside the floor (a notebook that only imports numpy, matplotlib and
               ipywidgets) and the runner's start-up. Goal: total <= 1.5 x (lessons x floor + start-up).
 2. explorers  for every explorer, the time from setting a control's value to the new picture
-              (headless, Agg), median and 95th percentile over 60 changes. Goal: median <= 30 ms,
-              p95 <= 60 ms. A full redraw (savefig) of the same figure is timed beside it.
+              (headless, Agg, in an asyncio event loop as in a kernel), median and 95th percentile over
+              60 changes; Lesson 7's explorer trains on between changes, which come at random moments of
+              its runs. Goal: median <= 30 ms, p95 <= 60 ms. A full redraw (savefig) of the same figure
+              (for Lesson 7: after the whole training run) is timed beside it.
 3. autograde  seconds per submitted notebook for one lesson with 20 synthetic submissions through
               real `nbgrader autograde` in a throw-away course root, beside nbgrader's start-up and
               the kernel start-up floor; once with each kernel in the grading sandbox (bubblewrap) and
