@@ -4,24 +4,33 @@
               and in total, beside the floor (a notebook that only imports numpy, matplotlib and
               ipywidgets) and the runner's start-up. Goal: total <= 1.5 x (lessons x floor + start-up).
 2. explorers  for every explorer, the time from setting a control's value to the new picture
-              (headless, Agg), median and 95th percentile over 60 changes. Goal: median <= 30 ms,
-              p95 <= 60 ms. A full redraw (savefig) of the same figure is timed beside it.
+              (headless, Agg, in an asyncio event loop as in a kernel), median and 95th percentile over
+              60 changes; Lesson 7's explorer trains on between changes, which come at random moments of
+              its runs. Goal: median <= 30 ms, p95 <= 60 ms. A full redraw (savefig) of the same figure
+              (for Lesson 7: after the whole training run) is timed beside it.
 3. autograde  seconds per submitted notebook for one lesson with 20 synthetic submissions through
               real `nbgrader autograde` in a throw-away course root, beside nbgrader's start-up and
               the kernel start-up floor; once with each kernel in the grading sandbox (bubblewrap) and
               once unsandboxed (same guard, same IPC transport), and the sandbox's cost per submission
               (goal: under +0.5 s).
-4. training   one training epoch of the capstone network (Lesson 7: 64 -> 128 -> 64 -> 10, batches of 32, the
+4. grading    seconds per submission when `course.py grade` grades a class of synthetic Lesson 1 submissions
+              (20 and 100; solutions, blanks and known-wrong answers) in a throw-away course root, sandbox on,
+              one submission at a time (--workers 1, as grading was done before) and one per core (the
+              default). Goal: 100 submissions in at most 2 minutes on 2 cores.
+5. training   one training epoch of the capstone network (Lesson 7: 64 -> 128 -> 64 -> 10, batches of 32, the
               solution's functions on the solution's own layers), median of several epochs, in samples per second,
               with numpy's default BLAS threads and with one thread (as the lesson's explorer trains).
 
 The machine's load average is printed with every part: other work on the machine slows every figure.
 """
 import argparse
+import asyncio
 import contextlib
+import inspect
 import io
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -115,30 +124,54 @@ def changes(controls, count):
 
 
 def time_changes(explorer, pairs):
-    """Milliseconds per effective change (a value equal to the current one is skipped), and of them in update."""
+    """Milliseconds per effective change (a value equal to the current one is skipped), and of them in update.
+
+    The changes are made in an asyncio event loop, as a kernel receives them. An explorer that trains in
+    steps (Lesson 7) goes on with its run between changes; each change comes after a pause drawn at random
+    (0 to 0.4 s), while a run is still going or after it ended, and its time counts from the end of that
+    pause: a change that comes during a step waits for it, as in a kernel. 'in update' is then the first
+    step's time.
+    """
     times, in_update, update = [], [], explorer._update
 
     def timed_update(**values):
         began = time.perf_counter()
-        try:
-            return update(**values)
-        finally:
-            in_update.append((time.perf_counter() - began) * 1000)
+        result = update(**values)
+        if inspect.isgenerator(result):
+            return _timed_first_step(result, began, in_update)
+        in_update.append((time.perf_counter() - began) * 1000)
+        return result
 
     explorer._update = timed_update
     try:
-        return _time_changes(explorer, pairs, times), in_update
+        return asyncio.run(_time_changes(explorer, pairs, times, inspect.isgeneratorfunction(update))), in_update
     finally:
         explorer._update = update
 
 
-def _time_changes(explorer, pairs, times):
+def _timed_first_step(steps, began, in_update):
+    first = next(steps, _END)
+    in_update.append((time.perf_counter() - began) * 1000)
+    if first is not _END:
+        yield first
+        yield from steps
+
+
+_END = object()
+
+
+async def _time_changes(explorer, pairs, times, stepwise):
+    pauses = random.Random(0)
     for control, value in pairs:
         if control.value == value:
             continue
-        began = time.perf_counter()
+        due = time.monotonic()
+        if stepwise:  # the learner pauses; the run in progress goes on meanwhile
+            pause = pauses.uniform(0, 0.4)
+            due += pause
+            await asyncio.sleep(pause)
         control.value = value
-        times.append((time.perf_counter() - began) * 1000)
+        times.append((time.monotonic() - due) * 1000)
         if explorer.status.value:
             raise SystemExit(f"explorer error at {control.description}={value}: {explorer.status.value}")
     return times
@@ -151,7 +184,10 @@ def full_redraw_ms(explorer, pairs):
     for control, value in pairs:
         values = {**explorer.values(), names[id(control)]: value}
         began = time.perf_counter()
-        explorer._update(**values)
+        steps = explorer._update(**values)
+        if inspect.isgenerator(steps):  # the whole run, as the explorer once did on every change
+            for _ in steps:
+                pass
         explorer.fig.savefig(io.BytesIO(), format="png", dpi=explorer.dpi)
         times.append((time.perf_counter() - began) * 1000)
     return times
@@ -287,7 +323,52 @@ def bench_autograde(count):
     print(f"{'kernel start-up floor (start, run `pass`, stop), median of 3':56s} {floor:7.2f} s")
 
 
-# --- 4. training speed --------------------------------------------------------------------
+# --- 4. grading a class (course.py grade) ---------------------------------------------------
+
+def grade_class_seconds(lesson, count, workers):
+    """Wall seconds of `course.py grade` (python -m grading) for `count` submissions, in a new throw-away
+    course root (the lesson registered beforehand), the CPU seconds it and every process it waited for used
+    (the kernels included), and the statuses of the rows it wrote."""
+    import csv
+    import resource
+    from collections import Counter
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = make_course_root(Path(tmp), [lesson])
+        nbgrader(root, "generate_assignment", lesson, "--force")  # registers it in the gradebook
+        submissions(lesson, root, count)
+        began, used = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        proc = subprocess.run([sys.executable, "-m", "grading", lesson, "--root", str(root), "--workers", str(workers)],
+                              cwd=ROOT, capture_output=True, text=True)
+        seconds, now = time.perf_counter() - began, resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
+        if proc.returncode != 0:
+            raise SystemExit(f"grading failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        with open(root / "grades" / f"{lesson}.csv", newline="") as f:
+            statuses = Counter(row["status"] for row in csv.DictReader(f))
+    return seconds, cpu, statuses
+
+
+def bench_grading(counts, workers):
+    from grading.sandbox import available_mode
+
+    lesson = LESSON_NAMES[0]
+    print(f"\n== Grading a class: course.py grade, synthetic submissions of {lesson}, sandbox "
+          f"'{available_mode()}'; {load()}")
+    print(f"{'submissions':>11s} {'at once':>11s} {'wall':>9s} {'per submission':>15s} {'CPU per submission':>19s}"
+          "  statuses; load average after")
+    for count in counts:
+        for n in workers:
+            seconds, cpu, statuses = grade_class_seconds(lesson, count, n)
+            label = str(n) if n else f"{os.cpu_count()} (default)"
+            print(f"{count:11d} {label:>11s} {seconds:8.1f}s {seconds / count:13.2f} s {cpu / count:17.2f} s  "
+                  f"{', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}; {load()}", flush=True)
+    print("goal: 100 submissions in at most 120 s on 2 cores (1.2 s per submission). 'CPU per submission': the "
+          "grader's and its kernels' CPU time; on an otherwise idle machine with C cores graded C at once, the wall "
+          "time per submission cannot go below CPU / C")
+
+
+# --- 5. training speed --------------------------------------------------------------------
 
 CAPSTONE = SOLUTIONS / "07_capstone_digits" / "capstone_digits.ipynb"
 CAPSTONE_CELLS = {"imports", "data", "init"}  # what the exercise solutions (the layers included) build on
@@ -326,10 +407,14 @@ def bench_training(epochs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=["course", "explorers", "autograde", "training"],
-                        default=["course", "explorers", "autograde", "training"])
+    parser.add_argument("--only", nargs="+", choices=["course", "explorers", "autograde", "grading", "training"],
+                        default=["course", "explorers", "autograde", "grading", "training"])
     parser.add_argument("--changes", type=int, default=60, help="value changes per explorer (default 60)")
     parser.add_argument("--submissions", type=int, default=20, help="synthetic submissions (default 20, at least 2)")
+    parser.add_argument("--class-sizes", type=int, nargs="+", default=[20, 100], metavar="N",
+                        help="submissions per graded class (default 20 100)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 0], metavar="N",
+                        help="submissions graded at once, 0: one per core (default 1 0: before and after)")
     parser.add_argument("--epochs", type=int, default=15, help="timed training epochs (default 15)")
     args = parser.parse_args()
     print(f"Benchmarks, {time.strftime('%Y-%m-%d %H:%M')}; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
@@ -339,6 +424,8 @@ def main():
         bench_explorers(args.changes)
     if "autograde" in args.only:
         bench_autograde(args.submissions)
+    if "grading" in args.only:
+        bench_grading(args.class_sizes, args.workers)
     if "training" in args.only:
         bench_training(args.epochs)
 

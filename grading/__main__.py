@@ -26,6 +26,8 @@ def parse(argv):
     p.add_argument("--memory", type=int, default=2048, metavar="MB", help="memory limit of a kernel (default 2048)")
     p.add_argument("--budget", type=int, default=300, metavar="SECONDS",
                    help="wall-clock seconds for one submission, start-up included (default 300)")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="submissions graded at once (default: one per core)")
     p.add_argument("--report", action="store_true",
                    help="do not grade: rewrite the CSV from the gradebook (after grading by hand)")
     p.add_argument("--feedback", action="store_true",
@@ -97,7 +99,7 @@ def warn_if_unsandboxed():
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
     os.environ["PATH"] = nbgrader_env()["PATH"]  # the gradebook calls `alembic`, from the course's venv
-    settings = Settings(args.root.resolve(), args.lesson, args.timeout, args.memory, args.budget)
+    settings = Settings(args.root.resolve(), args.lesson, args.timeout, args.memory, args.budget, args.workers)
     csv_path = args.csv or settings.root / "grades" / f"{args.lesson}.csv"
     status = 0
     started = time.monotonic()
@@ -111,8 +113,9 @@ def main(argv=None):
         if args.feedback:
             status = feedback(settings, specs, record, args.student)
     else:
+        workers = args.workers or os.cpu_count() or 1
         print(f"grading {args.lesson} in {settings.root} ({args.timeout} s per cell, {args.budget} s per submission, "
-              f"{args.memory} MB per kernel)")
+              f"{args.memory} MB per kernel, {workers} at once)")
         warn_if_unsandboxed()
         results = grade_lesson(settings, args.student)
         specs = read_spec(settings.db_url, args.lesson)

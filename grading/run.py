@@ -1,11 +1,15 @@
-"""Grade every collected submission of a lesson, one nbgrader process per submission.
+"""Grade every collected submission of a lesson, one nbgrader process per submission, one per core at once.
 
 A submission is copied to a staging folder, checked (notebook present, valid JSON, valid
 notebook), repaired (see repair.py) and scanned (see scan.py); then `nbgrader autograde` grades
-that one student with the hardened settings of nbgrader_config.py. Nothing in submitted/ is
-changed. Whatever happens in one run (a dead kernel, an endless loop, a crash of nbgrader) ends
-with that run: the next student starts in a new process, and the gradebook only ever sees
-nbgrader's own transactions, plus a zero for each autograded cell of a run that failed.
+that one student with the hardened settings of nbgrader_config.py, in a fork of this process,
+which imported nbgrader once for the whole batch. Nothing in submitted/ is changed. Whatever
+happens in one run (a dead kernel, an endless loop, a crash of nbgrader) ends with that run: the
+next student starts in a new process, and the gradebook only ever sees nbgrader's own
+transactions, plus a zero for each autograded cell of a run that failed. Several runs go on at
+once (one per core by default), each in its own staging and sandbox folders; their gradebook
+sessions take turns (gradebook.serialise_sessions), so the gradebook is written by one process
+at a time.
 """
 import json
 import os
@@ -21,7 +25,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import MissingEntry
 
-from .gradebook import opened
+from .gradebook import opened, serialise_sessions
 from .feedback import split_hidden
 from .repair import read_spec, repair
 from .sandbox import available_mode
@@ -54,6 +58,7 @@ class Settings:
     timeout: int = 120          # seconds per cell
     memory_mb: int = 2048       # address space of the kernel
     budget: int = 300           # wall-clock seconds for one submission, start-up included
+    workers: int = 0            # submissions graded at once (0: one per core)
 
     @property
     def db_url(self):
@@ -114,16 +119,39 @@ def nbgrader_forked(settings, *args, timeout=None, log=None):
     """
     if not hasattr(os, "fork"):
         return nbgrader(settings, *args, timeout=timeout, log=log)
-    argv = [*args, f"--CourseDirectory.root={settings.root}"]
-    with tempfile.TemporaryFile("w+", errors="replace") as out:
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            _run_app_and_exit(settings.root, argv, out.fileno())
-        code = _wait(pid, timeout)
-        out.seek(0)
-        text = out.read()
-    _write_log(log, f"$ nbgrader {' '.join(argv)}\n{text}")
-    return code, text
+    run = _ForkedRun(settings, args, timeout, log)
+    return run.finish(_wait(run.pid, timeout))
+
+
+class _ForkedRun:
+    """One nbgrader run in a fork of this process, started at once; finish() collects its output."""
+
+    def __init__(self, settings, args, timeout, log):
+        self.argv = [*args, f"--CourseDirectory.root={settings.root}"]
+        self.log = log
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.out = tempfile.TemporaryFile("w+", errors="replace")
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            _run_app_and_exit(settings.root, self.argv, self.out.fileno())
+
+    def poll(self):
+        """The exit code once the run ended (None if killed at its deadline), or False while it runs."""
+        done, status = os.waitpid(self.pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            _kill_group(self.pid)
+            return None
+        return False
+
+    def finish(self, code):
+        """(exit code or None if killed, output text), the log written."""
+        with self.out:
+            self.out.seek(0)
+            text = self.out.read()
+        _write_log(self.log, f"$ nbgrader {' '.join(self.argv)}\n{text}")
+        return code, text
 
 
 def _run_app_and_exit(root, argv, fd):
@@ -184,13 +212,17 @@ def _wait(pid, timeout):
         if done:
             return os.waitstatus_to_exitcode(status)
         if deadline is not None and time.monotonic() > deadline:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
+            _kill_group(pid)
             return None
         time.sleep(0.05)
+
+
+def _kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
 
 
 def preload():
@@ -387,42 +419,101 @@ def released(spec):
     return {gid: split_hidden(cell.source)[0] for gid, cell in spec.cells.items() if cell.is_test}
 
 
-def grade_one(settings, specs, student):
-    """Grade one student's submission in a fresh nbgrader process; never raises for a bad submission."""
-    result = Result(student)
-    started = time.monotonic()
-    graded = False
-    with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
+class _Job:
+    """One submission being graded: staged into its own temporary folder, then its nbgrader run in a fork."""
+
+    def __init__(self, settings, specs, student):
+        self.settings, self.specs, self.student = settings, specs, student
+        self.result = Result(student)
+        self.started = time.monotonic()
+        self.run = None
+        self.tmp = tempfile.TemporaryDirectory(prefix="grading-")
+        try:
+            self._start()
+        except BaseException:
+            self.tmp.cleanup()
+            raise
+
+    def _start(self):
+        settings, tmp = self.settings, self.tmp.name
         staging = Path(tmp) / "submitted"
         boxes = Path(tmp) / "sandbox"  # the kernel's private folders: removed with tmp, even after a kill
         boxes.mkdir()
         staging.mkdir(mode=0o700)  # holds the hidden tests once they are put back: the grader's alone
         os.chmod(tmp, 0o711)
-        if stage(settings, specs, student, staging, result):
-            limit = settings.budget
-            code, text = nbgrader_forked(
-                settings, "autograde", settings.lesson, "--student", student, "--force",
+        if not stage(settings, self.specs, self.student, staging, self.result):
+            return
+        if not hasattr(os, "fork"):  # no fork: a new nbgrader process, waited for here
+            self.code, self.text = self._nbgrader(nbgrader, staging, boxes)
+            return
+        self.run = self._nbgrader(_ForkedRun, staging, boxes)
+
+    def _nbgrader(self, how, staging, boxes):
+        settings, limit = self.settings, self.settings.budget
+        args = ("autograde", settings.lesson, "--student", self.student, "--force",
                 f"--CourseDirectory.submitted_directory={staging}",
                 f"--Execute.timeout={settings.timeout}",
                 f"--SandboxedKernelManager.memory_mb={settings.memory_mb}",
                 f"--SandboxedKernelManager.cpu_seconds={limit}",
-                f"--SandboxedKernelManager.box_parent={boxes}",
-                timeout=limit, log=settings.logs / f"{student}.log")
-            graded = read_outcome(settings, specs, result, code, text, limit)
-    result.completed = graded
-    if not graded:
+                f"--SandboxedKernelManager.box_parent={boxes}")
+        log = settings.logs / f"{self.student}.log"
+        return how(settings, *args, timeout=limit, log=log) if how is nbgrader else how(settings, args, limit, log)
+
+    def poll(self):
+        """False while the nbgrader run goes on; else its exit code (None: killed), or True if nothing ran."""
+        if self.run is None:
+            return True
+        return self.run.poll()
+
+    def finish(self, code):
+        """The Result: the outcome read, a failed run's zeros recorded, the temporary folder removed."""
+        result, graded = self.result, False
         try:
-            zero_scores(settings, student)
-        except Exception as err:  # noqa: BLE001 (the gradebook is busy or broken: say so in this row)
-            result.fail("failed", f"could not record the zero in the gradebook: {type(err).__name__}: {err}"[:300])
-        if result.status in ("flagged", "timed_out", "tampered_metadata"):
-            result.reasons.append("the run did not finish: score 0")
-    result.seconds = round(time.monotonic() - started, 1)
+            if self.run is not None:
+                code, text = self.run.finish(code)
+                graded = read_outcome(self.settings, self.specs, result, code, text, self.settings.budget)
+            elif hasattr(self, "text"):
+                graded = read_outcome(self.settings, self.specs, result, self.code, self.text, self.settings.budget)
+        finally:
+            self.tmp.cleanup()
+        result.completed = graded
+        if not graded:
+            try:
+                zero_scores(self.settings, self.student)
+            except Exception as err:  # noqa: BLE001 (the gradebook is busy or broken: say so in this row)
+                result.fail("failed", f"could not record the zero in the gradebook: {type(err).__name__}: {err}"[:300])
+            if result.status in ("flagged", "timed_out", "tampered_metadata"):
+                result.reasons.append("the run did not finish: score 0")
+        result.seconds = round(time.monotonic() - self.started, 1)
+        return result
+
+    def kill(self):
+        if self.run is not None:
+            _kill_group(self.run.pid)
+
+
+def grade_one(settings, specs, student):
+    """Grade one student's submission in a fresh nbgrader process; never raises for a bad submission."""
+    job = _Job(settings, specs, student)
+    code = job.poll()
+    while code is False:
+        time.sleep(0.05)
+        code = job.poll()
+    return job.finish(code)
+
+
+def _failed(student, err):
+    result = Result(student)
+    result.fail("failed", f"grading error: {type(err).__name__}: {err}"[:300])
     return result
 
 
 def grade_lesson(settings, only=None, progress=print):
-    """Grade the lesson for every student (or only the given ones); return their Results."""
+    """Grade the lesson for every student (or only the given ones); return their Results.
+
+    Up to settings.workers submissions (default: one per core) are graded at once, each in its own
+    nbgrader process, forked from this one, which imports nbgrader once for the whole batch.
+    """
     if ensure_registered(settings):
         progress(f"registered {settings.lesson} in {settings.root / 'gradebook.db'}")
     specs = read_spec(settings.db_url, settings.lesson)
@@ -431,19 +522,43 @@ def grade_lesson(settings, only=None, progress=print):
     if unknown:  # a typo must not create a student in the gradebook
         raise SystemExit(f"grading: no submission and no gradebook entry for {', '.join(unknown)}")
     preload()
-    results = []
-    for student in only or known:
+    order = list(only or known)
+    workers = max(1, settings.workers or os.cpu_count() or 1)
+    results, running, waiting = {}, [], list(order)
+    with tempfile.TemporaryDirectory(prefix="grading-batch-") as batch:
+        serialise_sessions(Path(batch) / "gradebook.lock")
         try:
-            result = grade_one(settings, specs, student)
-        except Exception as err:  # noqa: BLE001 (one student's trouble stays in that student's row)
-            result = Result(student)
-            result.fail("failed", f"grading error: {type(err).__name__}: {err}"[:300])
-        if not result.sandbox:
-            result.sandbox = sandbox_label()
-        results.append(result)
-        progress(f"  {student:<24} {result.status:<18} {result.seconds:6.1f} s"
-                 + (f"  ({'; '.join(result.reasons)})" if result.reasons else ""))
-    return results
+            while waiting or running:
+                while waiting and len(running) < workers:
+                    student = waiting.pop(0)
+                    try:
+                        running.append(_Job(settings, specs, student))
+                    except Exception as err:  # noqa: BLE001 (one student's trouble stays in that student's row)
+                        results[student] = _report(_failed(student, err), progress)
+                ended = [(job, code) for job in running for code in [job.poll()] if code is not False]
+                for job, code in ended:
+                    running.remove(job)
+                    try:
+                        result = job.finish(code)
+                    except Exception as err:  # noqa: BLE001
+                        result = _failed(job.student, err)
+                    results[job.student] = _report(result, progress)
+                if running and not ended:
+                    time.sleep(0.02)
+        finally:
+            for job in running:  # interrupted (Ctrl-C): no run outlives the batch
+                job.kill()
+                job.tmp.cleanup()
+            serialise_sessions(None)
+    return [results[student] for student in order]
+
+
+def _report(result, progress):
+    if not result.sandbox:
+        result.sandbox = sandbox_label()
+    progress(f"  {result.student:<24} {result.status:<18} {result.seconds:6.1f} s"
+             + (f"  ({'; '.join(result.reasons)})" if result.reasons else ""))
+    return result
 
 
 def sandbox_label():

@@ -335,7 +335,8 @@ INITS = {"He": None, "N(0, 0.1²)": 0.1, "N(0, 0.01²)": 0.01, "N(0, 1)": 1.0}  
 
 
 def training_explorer(data, init_params, train, mlp_loss, mlp_forward, max_epochs=20):
-    """An Explorer that trains a new network with the learner's functions at every change of a control.
+    """An Explorer that trains a new network with the learner's functions at every change of a control,
+    shown epoch by epoch as it trains (a newer change stops it and starts another).
 
     Introduced in Lesson 7 (capstone).
 
@@ -361,19 +362,36 @@ def training_explorer(data, init_params, train, mlp_loss, mlp_forward, max_epoch
     runs = {"seed": 0}
 
     def run_training(width, depth, lr, batch_size, epochs, init):
+        """Trains epoch by epoch, yielding after each (the explorer draws the curves as they grow)."""
         sizes = (SIDE * SIDE,) + (width,) * depth + (CLASSES,)
         rng = np.random.default_rng(runs["seed"])
         record = Recorder(mlp_loss, mlp_forward, data)
-        # small matrix products run faster on one thread; a too large learning rate may overflow
-        with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
-            params = init_params(sizes, rng, INITS[init])
-            record(0, params)
-            train(params, data.x_train, data.t_train, lr, epochs, batch_size, rng, on_epoch=record)
-        result = (T("validation accuracy {accuracy}").format(accuracy=f"{record.val_acc[-1]:.1%}")
-                  if np.isfinite(record.train_loss[-1]) else T("diverged: the loss overflowed"))
-        view.update(record, title=T("{sizes}, lr {lr}, batches of {batch_size}, {init} init, seed {seed}: {result}").format(
-            sizes=" -> ".join(map(str, sizes)), lr=f"{lr:.3g}", batch_size=batch_size, init=init, seed=runs["seed"],
-            result=result))
+
+        def title(result):
+            return T("{sizes}, lr {lr}, batches of {batch_size}, {init} init, seed {seed}: {result}").format(
+                sizes=" -> ".join(map(str, sizes)), lr=f"{lr:.3g}", batch_size=batch_size, init=init,
+                seed=runs["seed"], result=result)
+
+        def accuracy():
+            return T("validation accuracy {accuracy}").format(accuracy=f"{record.val_acc[-1]:.1%}")
+
+        def step(work):  # small matrix products run faster on one thread; a too large learning rate may overflow
+            with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
+                return work()
+
+        params = step(lambda: init_params(sizes, rng, INITS[init]))
+        step(lambda: record(0, params))
+        view.update(record, title=title(T("epoch {epoch} of {epochs}").format(epoch=0, epochs=epochs)))
+        yield
+        for epoch in range(1, epochs + 1):  # one epoch per call of train: the same run as one call for all
+            params = step(lambda: train(params, data.x_train, data.t_train, lr, 1, batch_size, rng))[0]
+            step(lambda: record(epoch, params))
+            if epoch < epochs:
+                view.update(record, title=title(T("epoch {epoch} of {epochs}").format(epoch=epoch, epochs=epochs)
+                                                + ", " + accuracy()))
+                yield
+        view.update(record, title=title(accuracy() if np.isfinite(record.train_loss[-1])
+                                        else T("diverged: the loss overflowed")))
 
     def train_again(**values):
         runs["seed"] += 1

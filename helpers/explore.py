@@ -7,10 +7,13 @@ Rendering is incremental, so a slider feels immediate: the layout is computed on
 the artists that `update` leaves alone are drawn once into a cached background; each
 change then redraws only what changed (and whatever lies above it and overlaps it).
 """
+import asyncio
 import html
+import inspect
 import math
 import numbers
 import struct
+import time
 import zlib
 from operator import attrgetter
 
@@ -112,7 +115,12 @@ class Explorer(widgets.VBox):
 
     Inputs:
     - fig: matplotlib Figure whose artists `update` changes
-    - update: callable, update(**values) with one keyword per control
+    - update: callable, update(**values) with one keyword per control; or a generator function
+      that works in steps (e.g. one training epoch each) and yields after each step: in a
+      kernel, the figure is drawn after the first step at once, and the next steps run one by
+      one between the kernel's messages, drawn as they go (at most every `frame_seconds`), so a
+      control change is answered at once and cancels the steps still to come; without a running
+      event loop (a script, a test) all steps run, then the figure is drawn once
     - controls: dict name -> value widget (e.g. from sliders(), or a Dropdown, IntSlider, ...)
     - title: optional str shown above the controls
     - dpi: resolution of the rendered PNG
@@ -126,7 +134,10 @@ class Explorer(widgets.VBox):
     - buttons: dict label -> ipywidgets.Button (click one in a test with .click())
     - progress: ipywidgets.FloatProgress, hidden until show_progress is called
     - renders: int, number of successful renders so far
+    - running: True while the steps of a stepwise update are still to come
     """
+
+    frame_seconds = 0.1  # a stepwise update is drawn at most this often while its steps run
 
     def __init__(self, fig, update, controls, title=None, dpi=80, actions=None):
         if not isinstance(fig, Figure):
@@ -146,6 +157,7 @@ class Explorer(widgets.VBox):
         self.fig, self.controls, self.dpi, self.renders = fig, controls, dpi, 0
         self._painter = _Painter(fig, dpi)
         self._update, self._holding = update, False
+        self._steps, self._drawn_at = None, 0.0  # the stepwise update still running, the time of its last picture
         self.image = widgets.Image(format="png")
         self.status = widgets.HTML("")
         self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0,
@@ -196,21 +208,87 @@ class Explorer(widgets.VBox):
         if not self._holding:  # an action's control changes are drawn once, when it returns
             self._draw()
 
+    @property
+    def running(self):
+        return self._steps is not None
+
     def _draw(self):
-        """Run update with the current values, then render; report failures."""
+        """Run update with the current values, then render; report failures. A stepwise update still
+        running from an earlier change is cancelled first."""
+        self._cancel_steps()
         values = self.values()
         try:
-            self._update(**values)
+            steps = self._update(**values)
+            if inspect.isgenerator(steps):
+                self._start_steps(steps)
             png = self._painter.png()
         except Exception as e:  # learner code: show the error, keep the widget alive
-            self._error(_failure(e, _("this explorer")))
+            self._failed(e)
             return
+        self._show(png)
+
+    def _failed(self, error):
+        self._cancel_steps()
+        self._error(_failure(error, _("this explorer")))
+
+    def _show(self, png):
         self.image.value = png
         self.status.value = ""
         self.renders += 1
+        self._drawn_at = time.monotonic()
+
+    def _start_steps(self, steps):
+        """The first step now; the others as callbacks of the running event loop, or all now if there is none."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop: the whole run, then one picture
+            for _ in steps:
+                pass
+            return
+        if next(steps, _DONE) is not _DONE:
+            self._steps = steps
+            loop.call_soon(self._step, steps)
+
+    def _step(self, steps):
+        """One more step of a stepwise update (a callback of the event loop); a picture, if due, in another."""
+        if steps is not self._steps:  # cancelled by a newer change
+            return
+        try:
+            more = next(steps, _DONE) is not _DONE
+        except Exception as e:  # learner code: show the error, keep the last picture
+            self._failed(e)
+            return
+        loop = asyncio.get_running_loop()
+        if not more or time.monotonic() - self._drawn_at >= self.frame_seconds:
+            loop.call_soon(self._frame, steps, more)
+        else:
+            loop.call_soon(self._step, steps)
+
+    def _frame(self, steps, more):
+        """Draw the steps so far (a callback of its own: a change waits for a step or a picture, not both)."""
+        if steps is not self._steps:
+            return
+        try:
+            png = self._painter.png()
+        except Exception as e:
+            self._failed(e)
+            return
+        self._show(png)
+        if more:
+            asyncio.get_running_loop().call_soon(self._step, steps)
+        else:
+            self._steps = None
+
+    def _cancel_steps(self):
+        steps, self._steps = self._steps, None
+        if steps is not None:
+            steps.close()
 
     def _error(self, text):
         self.status.value = f'<span style="color:#c00000">{html.escape(text)}</span>'
+
+
+_DONE = object()  # what next() gives for a finished stepwise update
 
 
 class _Painter:
