@@ -3,6 +3,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -52,6 +53,9 @@ def feedback(settings, specs, record, only=None):
             graded = settings.root / "autograded" / student / settings.lesson
             if info.get("completed") and graded.is_dir() and (not only or student in only):
                 ran[student] = visible_runs(settings, specs, student, Path(tmp) / student / settings.lesson, token)
+                stamp = graded / "timestamp.txt"  # nbgrader release_feedback needs it beside each page
+                if stamp.is_file() and (Path(tmp) / student / settings.lesson).is_dir():
+                    shutil.copy2(stamp, Path(tmp) / student / settings.lesson / "timestamp.txt")
         code, text = nbgrader(settings, "generate_feedback", settings.lesson, "--force",
                               f"--CourseDirectory.autograded_directory={tmp}",
                               log=settings.logs / "feedback.log", env={TOKEN_VARIABLE: token})
