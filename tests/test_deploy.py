@@ -43,7 +43,7 @@ def test_binder_postbuild_installs_the_course_and_keeps_only_the_learners_tools(
     post = BINDER / "postBuild"
     assert post.stat().st_mode & stat.S_IXUSR, "repo2docker runs postBuild only when it is executable"
     text = post.read_text()
-    assert "pip install --no-deps -e ." in text
+    assert "pip install --no-deps ." in text, "the course's package, not editable (a home volume hides this folder)"
     assert "deploy/nbgrader_config.py" in text and (DEPLOY / "nbgrader_config.py").exists()
     # the extension names it disables are real ones of the installed nbgrader
     sources = "".join(p.read_text(errors="replace") for p in

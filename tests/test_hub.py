@@ -17,6 +17,7 @@ Needs root (to create accounts); skipped with the reason otherwise, except under
 """
 import csv
 import os
+import re
 import pwd
 import secrets
 import shutil
@@ -38,6 +39,16 @@ from wrong_answers import wrong_answers
 pytestmark = pytest.mark.hub
 
 LESSON, NOTEBOOK, COURSE = "01_chain_rule", "chain_rule.ipynb", "backprop-from-scratch"
+GUIDE = ROOT / "docs" / "instructors.md"
+OPT = "/opt/backprop-course"  # where the guide installs the course; the test's copy is in /var/cache
+# The instructor's commands of the guide ("A class on JupyterHub, on one machine", steps 5 and 7), in order.
+COURSE_FOLDER = ["mkdir -p ~/course/solutions", f"cp {OPT}/nbgrader_config.py ~/course/",
+                 f"cp -r {OPT}/solutions/{LESSON} ~/course/solutions/"]
+RELEASE = [f"nbgrader generate_assignment {LESSON}", f"nbgrader release_assignment {LESSON}"]
+COLLECT = f"nbgrader collect {LESSON}"
+GRADE = f"python3 {OPT}/course.py grade {LESSON} --root ~/course"
+FEEDBACK = f"python3 {OPT}/course.py grade {LESSON} --feedback --root ~/course"
+RELEASE_FEEDBACK = f"nbgrader release_feedback {LESSON}"
 
 
 def unavailable(reason):
@@ -45,6 +56,11 @@ def unavailable(reason):
     if os.environ.get("CI"):
         pytest.fail(f"the JupyterHub test cannot run under CI: {reason}")
     pytest.skip(reason)
+
+
+def guide(command, shared):
+    """A command of the guide, for the course installed in `shared` instead of /opt/backprop-course."""
+    return command.replace(OPT, str(shared))
 
 
 def check(proc, what):
@@ -87,25 +103,20 @@ def klass(tmp_path_factory):
         for name in [instructor, *students]:
             add_account(name)
             made.append(name)
-        # The instructor's course folder: the repository's nbgrader configuration and Lesson 1's source.
+        # The instructor's course folder, as the guide makes it.
         course = Path(pwd.getpwnam(instructor).pw_dir) / "course"
-        # The instructor's course folder: the nbgrader configuration and Lesson 1's source (docs/instructors.md).
-        shutil.copytree(SOLUTIONS / LESSON, course / "solutions" / LESSON)
-        shutil.copy(shared / "nbgrader_config.py", course)
-        shutil.chown(course, instructor, instructor)
-        for path in course.rglob("*"):
-            shutil.chown(path, instructor, instructor)
+        check(run(instructor, guide(" && ".join(COURSE_FOLDER), shared)), "making the course folder")
         for name in made:  # the course's environment works for every account
             check(run(name, "python -c 'import helpers, grading, nbgrader'"), f"importing the course as {name}")
         hub = Hub(course_env, state, proxy, [instructor], students, exchange, config).start()
         for name in students:
             hub.start_server(name)
         env = {"NBGRADER_EXCHANGE": str(exchange)}
-        check(run(instructor, f"nbgrader generate_assignment {LESSON} && nbgrader release_assignment {LESSON}",
-                      cwd=course, env=env), "releasing Lesson 1")
+        check(run(instructor, " && ".join(RELEASE), cwd=course, env=env), "releasing Lesson 1")
         servers = {name: hub.wait_ready(name) for name in students}
         yield {"hub": hub, "instructor": instructor, "students": students, "course": course, "exchange": exchange,
-               "env": env, "run": run, "shared": shared, "servers": servers, "tokens": {name: hub.user_token(name) for name in students}}
+               "env": env, "run": run, "shared": shared, "servers": servers,
+               "tokens": {name: hub.user_token(name) for name in students}}
     finally:
         proxy_pid = hub.proxy_pid() if hub else None
         if hub:
@@ -192,10 +203,9 @@ def test_the_assignment_cycle(klass):
         assert any(a["status"] == "submitted" for a in submitted["value"] if a["assignment_id"] == LESSON), submitted
     # Instructor: collect, grade in the sandbox, feedback, release it.
     env = klass["env"]
-    check(as_user(instructor, f"nbgrader collect {LESSON}", cwd=course, env=env), "nbgrader collect")
+    check(as_user(instructor, COLLECT, cwd=course, env=env), COLLECT)
     assert sorted(p.name for p in (course / "submitted").iterdir()) == sorted(klass["students"])
-    check(as_user(instructor, f"python3 {shared}/course.py grade {LESSON} --root {course}", cwd=course, env=env),
-          "course.py grade")
+    check(as_user(instructor, guide(GRADE, shared), cwd=course, env=env), GRADE)
     with open(course / "grades" / f"{LESSON}.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
     assert set(rows) == {correct, partial}
@@ -205,9 +215,8 @@ def test_the_assignment_cycle(klass):
         assert (row["status"], row["sandbox"]) == ("ok", "bwrap"), \
             f"{row}\n{log.read_text(errors='replace')[-4000:] if log.exists() else 'no log'}"
         assert float(row["score"]) == expected, row
-    check(as_user(instructor, f"python3 {shared}/course.py grade {LESSON} --feedback --root {course}",
-                  cwd=course, env=env), "course.py grade --feedback")
-    check(as_user(instructor, f"nbgrader release_feedback {LESSON}", cwd=course, env=env), "nbgrader release_feedback")
+    check(as_user(instructor, guide(FEEDBACK, shared), cwd=course, env=env), FEEDBACK)
+    check(as_user(instructor, RELEASE_FEEDBACK, cwd=course, env=env), RELEASE_FEEDBACK)
     # Students: each fetches their own feedback page.
     for name, failed in ((correct, False), (partial, True)):
         token = klass["tokens"][name]
@@ -259,3 +268,17 @@ def test_a_student_logs_in_and_sees_the_lesson(klass, tmp_path):
         finally:
             browser.close()
     assert (tmp_path / "hub-assignments.png").stat().st_size > 0
+
+
+def test_the_guide_gives_the_commands_this_test_runs():
+    """docs/instructors.md's one-machine recipe is the one run here, command for command."""
+    from hub_class import INSTALL
+
+    text = GUIDE.read_text(encoding="utf-8")
+    recipe = text[text.index("## A class on JupyterHub, on one machine"):]
+    blocks = "\n".join(re.findall(r"```\n(.*?)```", recipe, re.S))
+    for command in [*INSTALL, *COURSE_FOLDER, *RELEASE, COLLECT, GRADE, FEEDBACK, RELEASE_FEEDBACK,
+                    "chmod 777 /srv/nbgrader/exchange",
+                    "cp /opt/backprop-course/deploy/nbgrader_config.py /etc/jupyter/nbgrader_config.py",
+                    "/opt/backprop-course/.venv/bin/jupyterhub -f /opt/backprop-course/deploy/jupyterhub_config.py"]:
+        assert command in blocks, f"the guide's one-machine recipe does not give `{command}`"
