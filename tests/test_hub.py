@@ -174,6 +174,39 @@ def test_servers_run_the_course_as_their_students(klass):
     assert denied.value.code in (403, 404)
 
 
+@pytest.mark.browser
+def test_a_student_logs_in_and_sees_the_lesson(klass, tmp_path):
+    """Through the hub's login page, JupyterLab, Nbgrader > Assignment List: the released lesson is listed (run
+    before the cycle, under "Released assignments"). The screenshot stays in pytest's temporary folder."""
+    chromium, reason = ensure_chromium()
+    if reason:
+        unavailable(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    hub, name = klass["hub"], klass["students"][0]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(chromium), headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 900})
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"{hub.url}/hub/login")
+            page.fill("input[name=username]", name)
+            page.fill("input[name=password]", hub.password)
+            page.click("input[type=submit], button[type=submit]")
+            page.wait_for_url(f"**/user/{name}/lab**", timeout=120_000)
+            page.locator("#jp-main-statusbar").wait_for()
+            page.get_by_text("Nbgrader", exact=True).first.click()
+            page.get_by_text("Assignment List", exact=True).first.click()
+            panel = page.locator("#assignment-list, .assignment-list, [id*=assignment]").filter(has_text=LESSON).first
+            expect(panel).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(tmp_path / "hub-assignments.png"))
+        finally:
+            browser.close()
+    assert (tmp_path / "hub-assignments.png").stat().st_size > 0
+
+
 def solved(student_nb, wrong):
     """The released notebook with Lesson 1's solutions written in; `wrong` puts a known-wrong multiply node."""
     source = nbformat.read(SOLUTIONS / LESSON / NOTEBOOK, as_version=4)
@@ -237,37 +270,6 @@ def test_the_assignment_cycle(klass):
             assert proc.returncode != 0 and "Permission denied" in proc.stderr, \
                 f"{name} ran `{command}`: exit {proc.returncode}\n{proc.stdout[:500]}{proc.stderr[:500]}"
     print(f"\nassignment cycle (fetch to feedback, two students): {time.monotonic() - started:.0f} s")
-
-
-@pytest.mark.browser
-def test_a_student_logs_in_and_sees_the_lesson(klass, tmp_path):
-    chromium, reason = ensure_chromium()
-    if reason:
-        unavailable(reason)
-    from playwright.sync_api import expect, sync_playwright
-
-    hub, name = klass["hub"], klass["students"][0]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(chromium), headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 900})
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(60_000)
-            page.goto(f"{hub.url}/hub/login")
-            page.fill("input[name=username]", name)
-            page.fill("input[name=password]", hub.password)
-            page.click("input[type=submit], button[type=submit]")
-            page.wait_for_url(f"**/user/{name}/lab**", timeout=120_000)
-            page.locator("#jp-main-statusbar").wait_for()
-            page.get_by_text("Nbgrader", exact=True).first.click()
-            page.get_by_text("Assignment List", exact=True).first.click()
-            panel = page.locator("#assignment-list, .assignment-list, [id*=assignment]").filter(has_text=LESSON).first
-            expect(panel).to_be_visible(timeout=60_000)
-            page.screenshot(path=str(tmp_path / "hub-assignments.png"))
-        finally:
-            browser.close()
-    assert (tmp_path / "hub-assignments.png").stat().st_size > 0
 
 
 def test_the_guide_gives_the_commands_this_test_runs():
