@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 from pathlib import Path
 
 import nbformat
@@ -149,9 +150,8 @@ def action(hub, name, token, what):
 
 def contents(hub, name, token, path, model=None):
     """Read (or, given a model, write) a file in the student's home through Jupyter's contents API."""
-    if model is None:
-        return hub.api("GET", f"/user/{name}/api/contents/{path}", token=token)
-    return hub.api("PUT", f"/user/{name}/api/contents/{path}", model, token=token)
+    url = f"/user/{name}/api/contents/{urllib.parse.quote(path)}"  # feedback folders are named by a time, spaces included
+    return hub.api("GET", url, token=token) if model is None else hub.api("PUT", url, model, token=token)
 
 
 def test_servers_run_the_course_as_their_students(klass):
