@@ -1,10 +1,11 @@
 """A class on a real JupyterHub: nbgrader's whole assignment cycle across real accounts, as the guide gives it.
 
-The hub runs deploy/jupyterhub_config.py (docs/instructors.md, "A class on JupyterHub") on 127.0.0.1: the hub,
-its proxy (configurable-http-proxy from npm, installed into a cache folder when missing) and each student's
-server are real processes, the servers running as their students from the course's environment. One instructor
-and two students are real local accounts with names no other run uses, removed when the class ends. The exchange
-is a temporary folder set up as the guide says.
+The hub runs deploy/jupyterhub_config.py (docs/instructors.md, "A class on JupyterHub, on one machine") on
+127.0.0.1: the hub, its proxy (configurable-http-proxy from npm, installed into a cache folder when missing) and
+each student's server are real processes, the servers running as their students from the course installed for
+everyone by the guide's commands (in /var/cache/backprop-course, kept between runs: this machine's own .venv may
+be built on a Python other accounts cannot run). One instructor and two students are real local accounts with
+names no other run uses, removed when the class ends. The exchange is a temporary folder set up as the guide says.
 
 The instructor releases Lesson 1 with nbgrader's commands; each student fetches it, solves it (one correctly, one
 with a known-wrong multiply node) and submits it through their own server, with their own token, as the
