@@ -22,7 +22,6 @@ import re
 import pwd
 import secrets
 import shutil
-import subprocess
 import tempfile
 import time
 import urllib.error
