@@ -355,7 +355,7 @@ def cmd_start(args):
 
 
 def cmd_test(args):
-    ensure_env(("dev", "crosscheck"))
+    ensure_env(("dev", "crosscheck", "hub"))
     sys.exit(run_in_env("-m", "pytest", *args.extra, env=env_vars(MPLBACKEND="Agg")))
 
 

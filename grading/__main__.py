@@ -3,6 +3,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -55,6 +56,12 @@ def feedback(settings, specs, record, only=None):
             graded = settings.root / "autograded" / student / settings.lesson
             if info.get("completed") and graded.is_dir() and (not only or student in only):
                 ran[student] = visible_runs(settings, specs, student, Path(tmp) / student / settings.lesson, token)
+                # nbgrader release_feedback needs these beside each page (the secret names the page in the exchange)
+                for name in ("timestamp.txt", "submission_secret.txt"):
+                    found = [d / name for d in (graded, settings.root / "submitted" / student / settings.lesson)
+                             if (d / name).is_file()]
+                    if found and (Path(tmp) / student / settings.lesson).is_dir():
+                        shutil.copy2(found[0], Path(tmp) / student / settings.lesson / name)
         code, text = nbgrader(settings, "generate_feedback", settings.lesson, "--force",
                               f"--CourseDirectory.autograded_directory={tmp}",
                               log=settings.logs / "feedback.log", env={TOKEN_VARIABLE: token})
