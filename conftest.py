@@ -2,9 +2,36 @@
 import os
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("MPLBACKEND", "Agg")  # headless plots, in pytest and in nbval's kernels
 
 ROOT = Path(__file__).resolve().parent
+
+
+def pytest_addoption(parser):
+    parser.addoption("--lesson", metavar="NAME", help="only the tests about one lesson, e.g. 04_activation_backprop: "
+                     "its notebooks (every language), tests/test_lessonNN.py, and every test named after it")
+
+
+def about_lesson(item, lesson):
+    """A test is about a lesson if its file is in the lesson's folder or is the lesson's test module, or if
+    the lesson's name is in its id (tests parametrized over the lessons)."""
+    path = Path(str(item.fspath)).resolve()
+    return (lesson in path.parts or path.name == f"test_lesson{lesson[:2]}.py"
+            or lesson in item.nodeid.split("::", 1)[-1])
+
+
+def select_lesson(config, items):
+    lesson = config.getoption("--lesson")
+    if not lesson:
+        return
+    kept = [item for item in items if about_lesson(item, lesson)]
+    if not kept:
+        raise pytest.UsageError(f"--lesson {lesson}: no test is about it (a lesson folder's name is expected)")
+    chosen = set(kept)
+    config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
+    items[:] = kept
 
 
 def _is_exercise_cell(item):
@@ -12,6 +39,7 @@ def _is_exercise_cell(item):
     return grading.get("solution") or grading.get("grade")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """In a student notebook only exercise and test cells may raise (NotImplementedError, failed checks).
 
@@ -23,3 +51,66 @@ def pytest_collection_modifyitems(config, items):
         path = Path(str(item.fspath)).resolve()
         if options is not None and (ROOT / "lessons") in path.parents and _is_exercise_cell(item):
             options["check_exception"] = True
+    select_lesson(config, items)
+    group_for_xdist(config, items)
+
+
+# --- running on every core (pytest-xdist, `--dist loadgroup`; see course.py test) ------------------------
+
+# Work that takes minutes goes out first, so that no core is left with one long group at the end.
+# (substring of a group name, rough seconds on a free 2-core machine); every other group counts 1.
+HEAVY = [("test_instructor_workflow.py::course", 300), ("::lab", 200), ("test_grading.py", 60),
+         ("07_capstone_digits", 40), ("08_autograd_engine", 30), ("test_hidden_stability.py", 20),
+         ("03_mlp_xor", 20), ("solutions/", 15), ("lessons/", 15)]
+
+
+def _shared_fixtures(item):
+    """The costly fixtures an item shares with others: (scope, name, param) of the course's own
+    module-, class- and session-scoped fixtures (pytest's own, such as tmp_path_factory, cost nothing)."""
+    info = getattr(item, "_fixtureinfo", None)
+    shared = []
+    for name in getattr(info, "names_closure", ()):
+        defs = info.name2fixturedefs.get(name)
+        if not defs or defs[-1].scope == "function":
+            continue
+        func = getattr(defs[-1], "func", None)
+        source = Path(getattr(getattr(func, "__code__", None), "co_filename", "") or "/")
+        if ROOT not in source.parents or ".venv" in source.parts:
+            continue
+        param = getattr(getattr(item, "callspec", None), "params", {}).get(name)
+        shared.append((defs[-1].scope, name, "" if param is None else str(param)))
+    return shared
+
+
+def xdist_group_of(item):
+    """Tests sharing a costly fixture (or a notebook's kernel, for nbval) run on one core, in order;
+    a test that shares nothing is a group of its own and goes wherever a core is free.
+
+    A session fixture gathers its tests from every file (one JupyterLab for the browser tests); a
+    module fixture those of its file, one group per parameter (one grading round trip per lesson).
+    """
+    path = Path(str(item.fspath)).resolve()
+    file = path.relative_to(ROOT).as_posix() if ROOT in path.parents else path.name
+    if getattr(item, "_fixtureinfo", None) is None:  # a notebook cell (nbval): one kernel per notebook
+        return file
+    shared = _shared_fixtures(item)
+    if not shared:
+        return item.nodeid
+    sessions = sorted({f"::{name}[{param}]" for scope, name, param in shared if scope == "session"})
+    if sessions:
+        return "session" + "".join(sessions)
+    return file + "".join(sorted({f"::{name}[{param}]" for _, name, param in shared}))
+
+
+def _weight(group):
+    return max([seconds for key, seconds in HEAVY if key in group], default=1)
+
+
+def group_for_xdist(config, items):
+    """Under xdist: mark each test with its group, heaviest groups first (stable: cells keep their order)."""
+    if not hasattr(config, "workerinput"):  # not an xdist worker: the order and marks stay as they were
+        return
+    groups = {item: xdist_group_of(item) for item in items}
+    for item, group in groups.items():
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: -_weight(groups[item]))
