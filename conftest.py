@@ -1,5 +1,9 @@
 """Test-suite wiring shared by every test: notebooks under lessons/ are student versions."""
+import atexit
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -7,6 +11,18 @@ import pytest
 os.environ.setdefault("MPLBACKEND", "Agg")  # headless plots, in pytest and in nbval's kernels
 
 ROOT = Path(__file__).resolve().parent
+
+
+def pytest_configure(config):
+    """Kernels this process starts (nbval's, the tests') use IPC sockets in a private folder, not TCP ports
+    that another process can take first (tests/kernel_ipc.py)."""
+    import sys
+
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))
+    from kernel_ipc import use_private_ipc
+
+    use_private_ipc()
 
 
 def pytest_addoption(parser):
@@ -107,10 +123,47 @@ def _weight(group):
 
 
 def group_for_xdist(config, items):
-    """Under xdist: mark each test with its group, heaviest groups first (stable: cells keep their order)."""
-    if not hasattr(config, "workerinput"):  # not an xdist worker: the order and marks stay as they were
+    """In an xdist worker: heaviest groups first (a stable sort: a notebook's cells keep their order), and
+    each test's group written down for the controller's scheduler (CourseGroups below).
+
+    xdist's own `--dist loadgroup` reads `xdist_group` marks through a node id that pytest 9 no longer
+    lets it change, so the groups go through a file instead.
+    """
+    worker = getattr(config, "workerinput", None)
+    folder = os.environ.get("COURSE_XDIST_GROUPS")
+    if worker is None or not folder:
         return
     groups = {item: xdist_group_of(item) for item in items}
-    for item, group in groups.items():
-        item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: -_weight(groups[item]))
+    path = Path(folder) / f"{worker['workerid']}.json"
+    path.with_suffix(".tmp").write_text(json.dumps({item.nodeid: group for item, group in groups.items()}))
+    path.with_suffix(".tmp").replace(path)
+
+
+@pytest.hookimpl(optionalhook=True)  # only with xdist
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` with the course's groups (xdist_group_of): a group goes to one worker, whole."""
+    if config.getoption("dist") != "loadgroup" or not os.environ.get("COURSE_XDIST_GROUPS"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CourseGroups(LoadScopeScheduling):
+        groups = {}
+
+        def _split_scope(self, nodeid):
+            if nodeid not in self.groups:
+                for path in Path(os.environ["COURSE_XDIST_GROUPS"]).glob("*.json"):
+                    self.groups.update(json.loads(path.read_text()))
+            return self.groups.get(nodeid) or nodeid.split("::")[0]  # unknown: its file, as --dist loadfile
+
+    return CourseGroups(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """In the xdist controller: a private folder where the workers write their tests' groups."""
+    config = session.config
+    if getattr(config, "workerinput", None) is None and getattr(config.option, "dist", "no") == "loadgroup":
+        folder = tempfile.mkdtemp(prefix="xdist-groups-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["COURSE_XDIST_GROUPS"] = folder
