@@ -114,8 +114,26 @@ def xdist_group_of(item):
         return item.nodeid
     sessions = sorted({f"::{name}[{param}]" for scope, name, param in shared if scope == "session"})
     if sessions:
-        return "session" + "".join(sessions)
+        return "session" + "".join(sessions)  # merged with every group sharing one of them: _merge_sessions
     return file + "".join(sorted({f"::{name}[{param}]" for _, name, param in shared}))
+
+
+def _merge_sessions(groups):
+    """Groups that share a session fixture become one (its first name): one JupyterLab, not one per group."""
+    owner = {}  # session fixture -> the group name every group holding it is merged into
+
+    def find(name):
+        while owner.get(name, name) != name:
+            name = owner[name]
+        return name
+
+    for group in set(groups.values()):
+        if group.startswith("session::"):
+            names = ["::" + part for part in group.removeprefix("session::").split("::")]
+            for name in names[1:]:
+                owner[find(name)] = find(names[0])
+    return {item: "session" + find("::" + group.removeprefix("session::").split("::")[0])
+            if group.startswith("session::") else group for item, group in groups.items()}
 
 
 def _weight(group):
@@ -133,7 +151,7 @@ def group_for_xdist(config, items):
     folder = os.environ.get("COURSE_XDIST_GROUPS")
     if worker is None or not folder:
         return
-    groups = {item: xdist_group_of(item) for item in items}
+    groups = _merge_sessions({item: xdist_group_of(item) for item in items})
     items.sort(key=lambda item: -_weight(groups[item]))
     path = Path(folder) / f"{worker['workerid']}.json"
     path.with_suffix(".tmp").write_text(json.dumps({item.nodeid: group for item, group in groups.items()}))

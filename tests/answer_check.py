@@ -31,7 +31,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 from course_tools import SOLUTIONS, grade_id, strip_markers  # noqa: E402
 from wrong_answers import wrong_answers  # noqa: E402
 
-HIDDEN_ONLY = "(the visible checks pass)"
+HIDDEN_ONLY = "the visible checks pass"  # in a label: only the hidden tests catch the answer
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 TIMEOUT = 120  # seconds for one answer and its test cell (nbgrader's grading times out too: 0 points)
 
