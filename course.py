@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -354,9 +355,29 @@ def cmd_start(args):
     sys.exit(subprocess.run(lab, cwd=ROOT, env=env).returncode)
 
 
+def test_arguments(extra):
+    """pytest's arguments for `course.py test EXTRA`.
+
+    A first argument naming a lesson (`04`, `04_activation_backprop`) selects everything about that
+    lesson (conftest.py's --lesson) but its browser tests (add `-m browser` for those alone). The tests run on every core (pytest-xdist): tests sharing a costly
+    fixture or a notebook's kernel stay together (conftest.py's groups), the longest groups first.
+    `-n 0` (or `-p no:xdist`) runs them in this process, one after the other.
+    """
+    extra = list(extra)
+    if extra and re.fullmatch(r"\d\d?(_\w+)?", extra[0]):
+        extra[:1] = ["--lesson", find_lesson(extra[0].zfill(2) if extra[0].isdigit() else extra[0])]
+        if "-m" not in extra:
+            extra += ["-m", "not browser"]
+    chosen = any(a in ("-n", "--numprocesses", "no:xdist") or a.startswith(("-n", "--numprocesses=", "--dist"))
+                 for a in extra)
+    if not chosen:
+        extra = ["-n", "auto", "--dist", "loadgroup", "--no-loadscope-reorder", *extra]
+    return extra
+
+
 def cmd_test(args):
     ensure_env(("dev", "crosscheck", "hub"))
-    sys.exit(run_in_env("-m", "pytest", *args.extra, env=env_vars(MPLBACKEND="Agg")))
+    sys.exit(run_in_env("-m", "pytest", *test_arguments(args.extra), env=env_vars(MPLBACKEND="Agg")))
 
 
 def cmd_generate(args):

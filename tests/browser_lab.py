@@ -9,10 +9,12 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -97,7 +99,10 @@ class Lab:
         command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
                    "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
                    f"--ServerApp.root_dir={self.root}", f"--LabApp.user_settings_dir={self.write_settings()}",
-                   f"--LabApp.workspaces_dir={self.base / 'lab-workspaces'}"]
+                   f"--LabApp.workspaces_dir={self.base / 'lab-workspaces'}",
+                   # kernels on Unix sockets in a private folder: no TCP port another process could take first
+                   # (a short path: a socket's has at most 107 bytes); see kernel_ipc.py
+                   "--KernelManager.transport=ipc", f"--KernelManager.ip={self.ipc_folder()}/kernel"]
         if os.geteuid() == 0:
             command.append("--allow-root")  # JupyterLab refuses to start as root otherwise
         self.log = open(self.base / "server.log", "w")
@@ -113,6 +118,11 @@ class Lab:
             except (OSError, urllib.error.URLError):
                 time.sleep(0.25)
         raise RuntimeError(f"JupyterLab did not answer within 90 s:\n{self.log_tail()}")
+
+    def ipc_folder(self):
+        if getattr(self, "_ipc", None) is None:
+            self._ipc = tempfile.mkdtemp(prefix="lab-ipc-")
+        return self._ipc
 
     def api(self, method, path, timeout=10):
         request = urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None,
@@ -179,6 +189,8 @@ class Lab:
         while processes_naming(str(self.base)) and time.monotonic() < deadline:
             time.sleep(0.25)
         leftovers = processes_naming(str(self.base))
+        if getattr(self, "_ipc", None):
+            shutil.rmtree(self._ipc, ignore_errors=True)
         for pid in leftovers:  # each by its id: only what this run started names this folder
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -1,10 +1,14 @@
 """The grading round trip, with real `nbgrader autograde` on a throw-away course root.
 
-For every lesson: the solution gets full marks, the untouched student notebook gets 0, and every
-known-wrong answer in tests/wrong_answers loses the points of its exercise.
+For every lesson: the solution gets full marks, the untouched student notebook gets 0, and a sample of
+the known-wrong answers in tests/wrong_answers (answer_check.sample: one caught only by the hidden tests
+where the lesson has one, and those of two exercises) loses the points of its exercise. Every other
+known-wrong answer is scored without nbgrader by tests/test_wrong_answers.py; here the two ways of scoring
+are shown to agree on the sample, so that a difference between them fails the run.
 """
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
@@ -12,6 +16,7 @@ from nbgrader.api import Gradebook
 
 from course_tools import (LESSON_NAMES, SOLUTIONS, ensure_bwrap, fill_in, grade_id, make_course_root, nbgrader,
                           nbgrader_process, solution_sources)
+from answer_check import run_check, sample
 from wrong_answers import wrong_answers
 
 pytestmark = pytest.mark.grading
@@ -32,7 +37,8 @@ def autograde_in_parallel(roots, lesson):
 
 @pytest.fixture(scope="module", params=LESSON_NAMES)
 def graded(request, tmp_path_factory):
-    """Generate, submit (solution, blank, every wrong answer), autograde; return the scores.
+    """Generate, submit (solution, blank, a sample of the wrong answers), autograde; return the scores and
+    the sample's scores without nbgrader (answer_check, run while nbgrader grades).
 
     The submissions are shared out over one course root per core, graded side by side.
     """
@@ -49,17 +55,20 @@ def graded(request, tmp_path_factory):
 
     submissions = {"solution": fill_in(student, solutions), "blank": student}
     labels = {}
-    for exercise, answers in wrong.items():
-        for i, (label, code) in enumerate(answers.items()):
-            sid = f"wrong-{exercise}-{i}"
-            submissions[sid] = fill_in(student, {**solutions, exercise: code})
-            labels[sid] = (exercise, label)
+    picked = sample(lesson)
+    for i, (exercise, label) in enumerate(picked):
+        sid = f"wrong-{exercise}-{i}"
+        submissions[sid] = fill_in(student, {**solutions, exercise: wrong[exercise][label]})
+        labels[sid] = (exercise, label)
     root_of = {sid: roots[i % WORKERS] for i, sid in enumerate(submissions)}
     for sid, nb in submissions.items():
         folder = root_of[sid] / "submitted" / sid / lesson
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / source_path.name)
-    autograde_in_parallel(roots, lesson)
+    with ThreadPoolExecutor(1) as pool:  # the same answers scored without nbgrader, meanwhile
+        in_kernel = pool.submit(run_check, lesson, picked)
+        autograde_in_parallel(roots, lesson)
+        in_kernel = in_kernel.result()
 
     scores = {}
     for root in roots:
@@ -67,7 +76,8 @@ def graded(request, tmp_path_factory):
             for sid in [s for s, r in root_of.items() if r == root]:
                 nb = gb.find_submission_notebook(source_path.stem, lesson, sid)
                 scores[sid] = {g.name: (g.auto_score, g.max_score) for g in nb.grades if g.cell_type == "code"}
-    return {"lesson": lesson, "source": source, "scores": scores, "labels": labels, "wrong": wrong}
+    return {"lesson": lesson, "source": source, "scores": scores, "labels": labels, "wrong": wrong,
+            "in_kernel": in_kernel}
 
 
 def test_solution_gets_full_marks(graded):
@@ -97,3 +107,16 @@ def test_wrong_answers_lose_points(graded):
         if score >= max_score:
             survivors.append(f"{exercise}: '{label}' kept {score}/{max_score}")
     assert not survivors, "known-wrong answers passed:\n" + "\n".join(survivors)
+
+
+def test_nbgrader_and_the_in_kernel_check_agree(graded):
+    """tests/test_wrong_answers.py scores every wrong answer without nbgrader: on the sample both must agree."""
+    assert graded["labels"], f"{graded['lesson']}: no wrong answer was sampled"
+    differ = []
+    for sid, (exercise, label) in graded["labels"].items():
+        by_nbgrader = graded["scores"][sid][grade_cell_for(exercise)]
+        outcome = graded["in_kernel"]["wrong"][exercise][label]
+        if (outcome["score"], outcome["points"]) != by_nbgrader:
+            differ.append(f"{exercise}: '{label}': nbgrader {by_nbgrader}, in one kernel "
+                          f"{outcome['score']}/{outcome['points']} ({outcome.get('error')})")
+    assert not differ, "nbgrader and tests/answer_check.py score differently:\n" + "\n".join(differ)
