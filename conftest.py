@@ -81,7 +81,7 @@ def pytest_collection_modifyitems(config, items):
 
 # Work that takes minutes goes out first, so that no core is left with one long group at the end.
 # (substring of a group name, rough seconds on a free 2-core machine); every other group counts 1.
-HEAVY = [("test_instructor_workflow.py::bubblewrap[]::course[]", 300), ("::lab", 200), ("test_grading.py", 60), ("test_korean.py", 200), ("test_hub.py", 150),
+HEAVY = [("test_instructor_workflow.py::bubblewrap[]::course[]", 300), ("::shots", 200), ("test_grading.py", 60), ("test_korean.py", 200), ("test_hub.py", 150),
          ("07_capstone_digits", 40), ("08_autograd_engine", 30), ("test_hidden_stability.py", 20),
          ("03_mlp_xor", 20), ("solutions/", 15), ("lessons/", 15)]
 

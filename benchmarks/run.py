@@ -20,6 +20,9 @@
 5. training   one training epoch of the capstone network (Lesson 7: 64 -> 128 -> 64 -> 10, batches of 32, the
               solution's functions on the solution's own layers), median of several epochs, in samples per second,
               with numpy's default BLAS threads and with one thread (as the lesson's explorer trains).
+6. tests      the test command itself (`python3 course.py test`, on every core, in this environment): its wall
+              time and its ten slowest tests. Goal: at most 6 minutes on 2 cores. Not in the default run (it
+              takes as long as the suite): `--only tests`.
 
 The machine's load average is printed with every part: other work on the machine slows every figure.
 """
@@ -405,9 +408,25 @@ def bench_training(epochs):
               f"{samples / seconds:9.0f} samples per second")
 
 
+def bench_tests():
+    print(f"\n== The test command (python3 course.py test); {load()}")
+    sys.path.insert(0, str(ROOT))
+    from course import test_arguments  # the arguments `course.py test` gives pytest
+
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "--durations=10", *test_arguments([])], cwd=ROOT,
+                          env=dict(os.environ, MPLBACKEND="Agg"), capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    lines = proc.stdout.splitlines()
+    slowest = [line for line in lines if line[:1].isdigit() and "s " in line and "::" in line][:10]
+    print(f"{seconds / 60:.1f} minutes ({seconds:.0f} s), exit status {proc.returncode}: {lines[-1] if lines else ''}")
+    print("ten slowest:\n  " + "\n  ".join(slowest))
+    print(f"(at the end: {load()}; goal: at most 6 minutes on 2 cores)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=["course", "explorers", "autograde", "grading", "training"],
+    parser.add_argument("--only", nargs="+", choices=["course", "explorers", "autograde", "grading", "training", "tests"],
                         default=["course", "explorers", "autograde", "grading", "training"])
     parser.add_argument("--changes", type=int, default=60, help="value changes per explorer (default 60)")
     parser.add_argument("--submissions", type=int, default=20, help="synthetic submissions (default 20, at least 2)")
@@ -428,6 +447,8 @@ def main():
         bench_grading(args.class_sizes, args.workers)
     if "training" in args.only:
         bench_training(args.epochs)
+    if "tests" in args.only:
+        bench_tests()
 
 
 if __name__ == "__main__":

@@ -43,9 +43,13 @@ def shots(tmp_path_factory, request):
             reporter.write_line(f"\nbrowser screenshots: {folder}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """JupyterLab and Chromium for the whole run; afterwards no process may still name their folder."""
+    """JupyterLab and Chromium for this module's tests; afterwards no process may still name their folder.
+
+    Module-scoped, not session-scoped: Playwright's sync API keeps an asyncio loop marked running in this
+    thread while it is started, and every later test in the same process (asyncio.run, another browser)
+    would find it."""
     chromium, reason = ensure_chromium()
     if reason:
         unavailable(reason)
