@@ -85,15 +85,22 @@ def problems(lang, lesson, root=None):
     found = []
     for cell_id, text in translatable(nb):
         entry = by_id.get(cell_id)
-        if entry is None:
-            found.append(f"{lesson}, cell {cell_id}: not in the catalog (run `python3 course.py translations`)")
-        elif entry.msgid != text:
+        if entry is not None and entry.msgid != text:
             found.append(f"{lesson}, cell {cell_id}: the English changed since the catalog was updated")
-        elif "fuzzy" in entry.flags:
-            found.append(f"{lesson}, cell {cell_id}: fuzzy (the English changed; check and update the translation)")
-        elif not entry.msgstr.strip():
-            found.append(f"{lesson}, cell {cell_id}: not translated")
+        elif entry_problem(entry):
+            found.append(f"{lesson}, cell {cell_id}: {entry_problem(entry)}")
     return found
+
+
+def entry_problem(entry):
+    """Why a catalog entry (or None: no entry) cannot be used, or None when it can."""
+    if entry is None:
+        return "not in the catalog (run `python3 course.py translations`)"
+    if "fuzzy" in entry.flags:
+        return "fuzzy (the English changed; check and update the translation)"
+    if not entry.msgstr.strip():
+        return "not translated"
+    return None
 
 
 def translate_notebook(nb, lang, lesson, root=None):

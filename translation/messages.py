@@ -24,6 +24,8 @@ from pathlib import Path
 
 import polib
 
+from .catalog import entry_problem
+
 ROOT = Path(__file__).resolve().parent.parent
 HELPERS = ROOT / "helpers"
 SOLUTIONS = ROOT / "solutions"
@@ -323,10 +325,6 @@ def problems(lang="ko"):
     for text, message in extract().items():
         entry = entries.get(text)
         where = ", ".join(f"{f} {o}" for f, o in message.occurrences[:3])
-        if entry is None:
-            found.append(f"{text!r} ({where}): not in the catalog (run `python3 course.py translations`)")
-        elif "fuzzy" in entry.flags:
-            found.append(f"{text!r} ({where}): fuzzy (the English changed; check and update the translation)")
-        elif not entry.msgstr.strip():
-            found.append(f"{text!r} ({where}): not translated")
+        if entry_problem(entry):
+            found.append(f"{text!r} ({where}): {entry_problem(entry)}")
     return found
