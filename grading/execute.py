@@ -6,7 +6,6 @@ does, inside grading.sandbox, reached over ZeroMQ's IPC transport through a fold
 """
 import asyncio
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -26,6 +25,7 @@ from traitlets import Bool, Integer, Unicode
 
 from . import sandbox
 from .guard import MARK
+from .i18n import notebook_lang
 
 GUARD = "__import__('grading.guard').guard.{step}(globals(), {nonce!r})"
 SETUP = "__import__('grading.guard').guard.setup(get_ipython(), {nonce!r})"
@@ -33,17 +33,6 @@ SETUP = "__import__('grading.guard').guard.setup(get_ipython(), {nonce!r})"
 # (an execute_result holding a number reads as partial credit to nbgrader) never sets a score.
 VERDICT_OUTPUTS = ("stream", "error")
 ACK_SECONDS = 5
-# The submission's language (notebook metadata course.lang), handed to its kernel as COURSE_LANG so
-# that the helpers' messages are in that language; anything but a plain language code is ignored.
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
-
-
-def course_lang(nb):
-    course = nb.get("metadata", {}).get("course")
-    lang = course.get("lang") if isinstance(course, dict) else None
-    return lang if isinstance(lang, str) and LANGUAGE_CODE.fullmatch(lang) else None
-
-
 def _no_symlinks(folder, names):
     """copytree's ignore: notebooks (the graded one holds the hidden tests), checkpoints, and links."""
     return {n for n in names if n.endswith(".ipynb") or n == ".ipynb_checkpoints"
@@ -215,7 +204,7 @@ class HardenedExecute(Execute):
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
         if isinstance(km, SandboxedKernelManager):
-            km.course_lang = course_lang(self.nb) or ""
+            km.course_lang = notebook_lang(self.nb) or ""  # its kernel speaks the submission's language
         return km
 
     async def async_start_new_kernel_client(self):

@@ -19,7 +19,7 @@ import re
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .i18n import _, language
+from .i18n import _, language, notebook_lang
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MIN_LINE = 12  # letters and digits; shorter lines ("dxdyout") prove nothing
@@ -118,7 +118,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         token = os.environ.get(TOKEN_VARIABLE)
         visible_run = bool(token) and nb.metadata.get("grading", {}).get("visible_run") == token
-        lang = language(notebook_lang=(nb.metadata.get("course") or {}).get("lang"))
+        lang = language(notebook_lang=notebook_lang(nb))
         nb.metadata.pop("grading", None)
         secrets = secret_lines([cell.source for cell in nb.cells if BEGIN in cell.source],
                                known=[cell.source for cell in nb.cells if BEGIN not in cell.source])

@@ -11,6 +11,14 @@ from pathlib import Path
 from helpers.i18n import _normal, translate
 
 
+def notebook_lang(nb):
+    """The language a notebook says it is in (metadata course.lang), if it is one of the course's; else None.
+
+    Submissions are untrusted: anything but a known language code is ignored."""
+    course = (nb.get("metadata") or {}).get("course")
+    return _normal(course.get("lang")) if isinstance(course, dict) and isinstance(course.get("lang"), str) else None
+
+
 def language(root=None, notebook_lang=None):
     """'ko' or 'en': the notebook's own language, else the course root's (locale/<lang>), else COURSE_LANG."""
     lang = _normal(notebook_lang)
