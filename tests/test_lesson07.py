@@ -185,19 +185,20 @@ def test_the_stated_target_holds_on_the_validation_set_and_beats_the_linear_base
 
 
 def test_the_target_holds_for_other_seeds(solution):
-    """The hidden test's bar (94 % on the validation set from a random seed) with room to spare, and the lesson's
-    "lower validation loss than the baseline in most seeds"."""
+    """The hidden test's bar (90 % on the validation set from a random seed in 0 to 999) with room to spare, also for
+    the three seeds that gave the lowest accuracy over all 1000 (93.3 % to 93.9 %; a bar of 94 % once failed the
+    solution), and the lesson's "lower validation loss than the baseline in most seeds"."""
     data = solution["data"]
     linear_loss = validation(solution, solution["train"](solution["init_params"]((64, 10), np.random.default_rng(0)),
                                                          data.x_train, data.t_train, 0.5, 30, 32,
                                                          np.random.default_rng(1))[0])[1]
-    results = []
-    for seed in range(2, 7):
+    results = {}
+    for seed in [2, 3, 4, 5, 6, 599, 626, 832]:
         params = solution["init_params"](solution["SIZES"], np.random.default_rng(seed))
         trained, _ = solution["train"](params, data.x_train, data.t_train, 0.1, 30, 32, np.random.default_rng(seed + 2))
-        results.append(validation(solution, trained))
-    assert all(accuracy >= 0.95 for accuracy, _ in results), results
-    assert sum(loss < linear_loss for _, loss in results) >= 4, (results, linear_loss)
+        results[seed] = validation(solution, trained)
+    assert all(accuracy >= 0.92 for accuracy, _ in results.values()), results
+    assert sum(results[seed][1] < linear_loss for seed in range(2, 7)) >= 4, (results, linear_loss)
 
 
 def test_init_params_is_he_by_default(solution):
