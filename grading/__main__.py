@@ -16,7 +16,8 @@ from .i18n import _, language
 from .repair import read_spec
 from .report import rows, summary, write_csv
 from .sandbox import available_mode, why_not_bwrap
-from .run import Settings, ensure_registered, grade_lesson, nbgrader, nbgrader_env, save_record, visible_runs
+from .run import (Settings, default_workers, ensure_registered, grade_lesson, nbgrader, nbgrader_env, save_record,
+                  visible_runs)
 
 
 def parse(argv):
@@ -28,7 +29,7 @@ def parse(argv):
     p.add_argument("--budget", type=int, default=300, metavar="SECONDS",
                    help="wall-clock seconds for one submission, start-up included (default 300)")
     p.add_argument("--workers", type=int, default=0, metavar="N",
-                   help="submissions graded at once (default: one per core)")
+                   help="submissions graded at once (default: two per core)")
     p.add_argument("--report", action="store_true",
                    help="do not grade: rewrite the CSV from the gradebook (after grading by hand)")
     p.add_argument("--feedback", action="store_true",
@@ -120,7 +121,7 @@ def main(argv=None):
         if args.feedback:
             status = feedback(settings, specs, record, args.student)
     else:
-        workers = args.workers or os.cpu_count() or 1
+        workers = args.workers or default_workers()
         print(f"grading {args.lesson} in {settings.root} ({args.timeout} s per cell, {args.budget} s per submission, "
               f"{args.memory} MB per kernel, {workers} at once)")
         warn_if_unsandboxed()

@@ -33,6 +33,9 @@ SETUP = "__import__('grading.guard').guard.setup(get_ipython(), {nonce!r})"
 # (an execute_result holding a number reads as partial credit to nbgrader) never sets a score.
 VERDICT_OUTPUTS = ("stream", "error")
 ACK_SECONDS = 5
+REPORTS_DRAIN_SECONDS = 2  # reading what a dead kernel left in its report pipe
+
+
 def _no_symlinks(folder, names):
     """copytree's ignore: notebooks (the graded one holds the hidden tests), checkpoints, and links."""
     return {n for n in names if n.endswith(".ipynb") or n == ".ipynb_checkpoints"
@@ -162,6 +165,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart=False):
         try:
             await super()._async_cleanup_resources(restart=restart)
+            if self._reader is not None and not restart:  # the kernel is gone: its last reports are in the pipe
+                await asyncio.to_thread(self._reader.join, REPORTS_DRAIN_SECONDS)
         finally:
             if self._box is not None and not restart:
                 self._box.close()
@@ -198,6 +203,9 @@ class HardenedExecute(Execute):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        # nothing of the kernel is wanted once the last cell ran: a kill, not a polite shutdown (0.3 s of
+        # waiting per submission), and no atexit hook of the student's gets to run
+        kwargs.setdefault("shutdown_kernel", "immediate")
         super().__init__(*args, **kwargs)
         self._counts = None
 
