@@ -52,17 +52,18 @@ def feedback(settings, specs, record, only=None):
     nbgrader (verdicts from the gradebook), then check every page and delete any that shows a hidden test."""
     token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="grading-feedback-") as tmp:
-        ran = {}
-        for student, info in sorted(record.items()):
+        chosen = [student for student, info in sorted(record.items())
+                  if info.get("completed") and (settings.root / "autograded" / student / settings.lesson).is_dir()
+                  and (not only or student in only)]
+        ran = visible_runs(settings, specs, chosen, lambda student: Path(tmp) / student / settings.lesson, token)
+        for student in chosen:
+            # nbgrader release_feedback needs these beside each page (the secret names the page in the exchange)
             graded = settings.root / "autograded" / student / settings.lesson
-            if info.get("completed") and graded.is_dir() and (not only or student in only):
-                ran[student] = visible_runs(settings, specs, student, Path(tmp) / student / settings.lesson, token)
-                # nbgrader release_feedback needs these beside each page (the secret names the page in the exchange)
-                for name in ("timestamp.txt", "submission_secret.txt"):
-                    found = [d / name for d in (graded, settings.root / "submitted" / student / settings.lesson)
-                             if (d / name).is_file()]
-                    if found and (Path(tmp) / student / settings.lesson).is_dir():
-                        shutil.copy2(found[0], Path(tmp) / student / settings.lesson / name)
+            for name in ("timestamp.txt", "submission_secret.txt"):
+                found = [d / name for d in (graded, settings.root / "submitted" / student / settings.lesson)
+                         if (d / name).is_file()]
+                if found and (Path(tmp) / student / settings.lesson).is_dir():
+                    shutil.copy2(found[0], Path(tmp) / student / settings.lesson / name)
         code, text = nbgrader(settings, "generate_feedback", settings.lesson, "--force",
                               f"--CourseDirectory.autograded_directory={tmp}",
                               log=settings.logs / "feedback.log", env={TOKEN_VARIABLE: token})

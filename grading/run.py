@@ -176,32 +176,28 @@ def _run_app_and_exit(root, argv, fd):
         os._exit(code)
 
 
-def execute_forked(settings, nb, folder, out_path):
-    """Run nb in the sandbox (its kernel's private copy made from folder) in a fork; write it to out_path.
+def _execute_and_exit(settings, runs, folder):
+    """In a forked child: run each (notebook, out_path) in the sandbox (its kernel's private copy made from
+    folder) and write it to out_path; never returns."""
+    code = 1
+    try:
+        os.setsid()
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        from traitlets.config import Config
 
-    Used for the visible run of feedback. True if the run finished within the per-submission budget.
-    """
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        code = 1
-        try:
-            os.setsid()
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 1)
-            os.dup2(null, 2)
-            from traitlets.config import Config
-
-            from .execute import HardenedExecute
-            config = Config()
-            config.SandboxedKernelManager.memory_mb = settings.memory_mb
-            config.SandboxedKernelManager.cpu_seconds = settings.budget
+        from .execute import HardenedExecute
+        config = Config()
+        config.SandboxedKernelManager.memory_mb = settings.memory_mb
+        config.SandboxedKernelManager.cpu_seconds = settings.budget
+        for nb, out_path in runs:
             HardenedExecute(config=config, timeout=settings.timeout).preprocess(
                 nb, {"metadata": {"path": str(folder)}})
             nbformat.write(nb, out_path)
-            code = 0
-        finally:
-            os._exit(code)
-    return _wait(pid, settings.budget) == 0 and Path(out_path).exists()
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def _wait(pid, timeout):
@@ -414,17 +410,24 @@ def read_outcome(settings, specs, result, code, text, limit):
     return True
 
 
-def visible_runs(settings, specs, student, out_folder, token):
-    """The student's notebooks with the released tests (no hidden ones), run in the sandbox, in out_folder.
+class VisibleRun:
+    """One student's notebooks with the released tests (no hidden ones), run in the sandbox in a fork,
+    written to out_folder. Outputs of these runs never saw a hidden test. Started at once; poll() until
+    it is not False, then finish() gives the names of the notebooks that ran."""
 
-    Returns the names of the notebooks that ran. Outputs of these runs never saw a hidden test.
-    """
-    done = []
-    with tempfile.TemporaryDirectory(prefix="grading-visible-") as tmp:
-        result = Result(student)
-        if not stage(settings, specs, student, Path(tmp), result):
-            return done
-        folder = Path(tmp) / student / settings.lesson
+    def __init__(self, settings, specs, student, out_folder, token):
+        self.tmp = tempfile.TemporaryDirectory(prefix="grading-visible-")
+        self.pid, self.runs = None, []
+        try:
+            self._start(settings, specs, student, out_folder, token)
+        except BaseException:
+            self.tmp.cleanup()
+            raise
+
+    def _start(self, settings, specs, student, out_folder, token):
+        if not stage(settings, specs, student, Path(self.tmp.name), Result(student)):
+            return
+        folder = Path(self.tmp.name) / student / settings.lesson
         out_folder.mkdir(parents=True, exist_ok=True)
         for name, spec in specs.items():
             nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)  # repaired: the original tests
@@ -437,9 +440,53 @@ def visible_runs(settings, specs, student, out_folder, token):
                     cell.outputs, cell.execution_count = [], None
             nb.metadata["grading"] = {"visible_run": token}
             (folder / f"{name}.ipynb").unlink()  # the copy with hidden tests goes before any kernel starts
-            if execute_forked(settings, nb, folder, out_folder / f"{name}.ipynb"):
-                done.append(name)
-    return done
+            self.runs.append((nb, out_folder / f"{name}.ipynb"))
+        self.deadline = time.monotonic() + settings.budget * len(self.runs)
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            _execute_and_exit(settings, self.runs, folder)
+
+    def poll(self):
+        """False while the notebooks run; True once the child ended (killed at the budget)."""
+        if self.pid is None:
+            return True
+        done, _ = os.waitpid(self.pid, os.WNOHANG)
+        if done:
+            self.pid = None
+        elif time.monotonic() > self.deadline:
+            _kill_group(self.pid)
+            self.pid = None
+        return self.pid is None
+
+    def finish(self):
+        """The names of the notebooks whose run finished; the staging folder removed."""
+        if self.pid is not None:  # interrupted: no run outlives its batch
+            _kill_group(self.pid)
+            self.pid = None
+        self.tmp.cleanup()
+        return [out.stem for _, out in self.runs if out.exists()]
+
+
+def visible_runs(settings, specs, students, out_folder_of, token):
+    """student -> names of their notebooks run without hidden tests (see VisibleRun), several at once
+    (settings.workers, default_workers()), each in its own fork, staging folder, sandbox and kernel."""
+    preload()
+    workers = max(1, settings.workers or default_workers())
+    ran, running, waiting = {}, {}, list(students)
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                student = waiting.pop(0)
+                running[student] = VisibleRun(settings, specs, student, out_folder_of(student), token)
+            ended = [student for student, run in running.items() if run.poll()]
+            for student in ended:
+                ran[student] = running.pop(student).finish()
+            if running and not ended:
+                time.sleep(0.02)
+    finally:
+        for run in running.values():
+            run.finish()
+    return ran
 
 
 def released(spec):
