@@ -1,6 +1,6 @@
 """A batch grades several submissions at once, but its gradebook sessions take turns: one process at a time.
 
-(The bad-submission matrix of test_instructor_workflow.py grades with one run per core, the default.)
+(The bad-submission matrix of test_instructor_workflow.py grades with two runs per core, the default.)
 """
 import os
 import time
@@ -89,3 +89,33 @@ def test_without_a_lock_sessions_do_not_wait(db_url):
     with opened(db_url):
         began, _ = child_session_times(db_url, hold=0)
     assert began > 0
+
+
+def good_metadata():
+    return {"grade": True, "grade_id": "test_x", "locked": True, "points": 2, "schema_version": 3,
+            "solution": False, "task": False}
+
+
+@pytest.mark.parametrize("change", [{}, {"points": "two"}, {"grade_id": 7}, {"extra": 1}, {"locked": None}],
+                         ids=["valid", "points-text", "grade-id-number", "extra-key", "locked-none"])
+def test_the_schema_checked_once_gives_jsonschemas_verdicts(change):
+    """The batch's stand-in for jsonschema in nbgrader's metadata check (its schema checked once per batch)
+    accepts and refuses exactly what jsonschema.validate does, with the same message."""
+    import jsonschema
+    from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
+
+    from grading.run import _SchemaCheckedOnce
+
+    schema, instance = MetadataValidatorV3().schema, {**good_metadata(), **change}
+
+    def verdict(validate):
+        try:
+            validate(instance, schema)
+            return None
+        except jsonschema.ValidationError as error:
+            return error.message
+
+    once = _SchemaCheckedOnce()
+    want = verdict(jsonschema.validate)
+    assert verdict(once.validate) == want and verdict(once.validate) == want  # the second call: cached
+    assert (want is None) == (change == {}), f"the case {change} does not test what it says: {want}"
