@@ -460,32 +460,27 @@ class VisibleRun:
 
     def finish(self):
         """The names of the notebooks whose run finished; the staging folder removed."""
+        self.stop()
+        return [out.stem for _, out in self.runs if out.exists()]
+
+    def stop(self):
         if self.pid is not None:  # interrupted: no run outlives its batch
             _kill_group(self.pid)
             self.pid = None
         self.tmp.cleanup()
-        return [out.stem for _, out in self.runs if out.exists()]
 
 
 def visible_runs(settings, specs, students, out_folder_of, token):
     """student -> names of their notebooks run without hidden tests (see VisibleRun), several at once
     (settings.workers, default_workers()), each in its own fork, staging folder, sandbox and kernel."""
     preload()
-    workers = max(1, settings.workers or default_workers())
-    ran, running, waiting = {}, {}, list(students)
-    try:
-        while waiting or running:
-            while waiting and len(running) < workers:
-                student = waiting.pop(0)
-                running[student] = VisibleRun(settings, specs, student, out_folder_of(student), token)
-            ended = [student for student, run in running.items() if run.poll()]
-            for student in ended:
-                ran[student] = running.pop(student).finish()
-            if running and not ended:
-                time.sleep(0.02)
-    finally:
-        for run in running.values():
-            run.finish()
+    ran = {}
+
+    def finish(student, run, _):
+        ran[student] = run.finish()
+
+    _at_once(students, lambda student: VisibleRun(settings, specs, student, out_folder_of(student), token), finish,
+             settings.workers or default_workers())
     return ran
 
 
@@ -562,9 +557,11 @@ class _Job:
         result.seconds = round(time.monotonic() - self.started, 1)
         return result
 
-    def kill(self):
+    def stop(self):
+        """Interrupted: the run killed, its temporary folder removed."""
         if self.run is not None:
             _kill_group(self.run.pid)
+        self.tmp.cleanup()
 
 
 def grade_one(settings, specs, student):
@@ -598,34 +595,52 @@ def grade_lesson(settings, only=None, progress=print):
         raise SystemExit(f"grading: no submission and no gradebook entry for {', '.join(unknown)}")
     preload(next((settings.root / "solutions" / settings.lesson).glob("*.ipynb"), None))
     order = list(only or known)
-    workers = max(1, settings.workers or default_workers())
-    results, running, waiting = {}, [], list(order)
+    results = {}
+
+    def start(student):
+        try:
+            return _Job(settings, specs, student)
+        except Exception as err:  # noqa: BLE001 (one student's trouble stays in that student's row)
+            results[student] = _report(_failed(student, err), progress)
+            return None
+
+    def finish(student, job, code):
+        try:
+            result = job.finish(code)
+        except Exception as err:  # noqa: BLE001
+            result = _failed(student, err)
+        results[student] = _report(result, progress)
+
     with tempfile.TemporaryDirectory(prefix="grading-batch-") as batch:
         serialise_sessions(Path(batch) / "gradebook.lock")
         try:
-            while waiting or running:
-                while waiting and len(running) < workers:
-                    student = waiting.pop(0)
-                    try:
-                        running.append(_Job(settings, specs, student))
-                    except Exception as err:  # noqa: BLE001 (one student's trouble stays in that student's row)
-                        results[student] = _report(_failed(student, err), progress)
-                ended = [(job, code) for job in running for code in [job.poll()] if code is not False]
-                for job, code in ended:
-                    running.remove(job)
-                    try:
-                        result = job.finish(code)
-                    except Exception as err:  # noqa: BLE001
-                        result = _failed(job.student, err)
-                    results[job.student] = _report(result, progress)
-                if running and not ended:
-                    time.sleep(0.02)
+            _at_once(order, start, finish, settings.workers or default_workers())
         finally:
-            for job in running:  # interrupted (Ctrl-C): no run outlives the batch
-                job.kill()
-                job.tmp.cleanup()
             serialise_sessions(None)
     return [results[student] for student in order]
+
+
+def _at_once(keys, start, finish, workers):
+    """Up to `workers` jobs at once: start(key) gives a job (or None) whose poll() is False while it runs;
+    finish(key, job, what poll() last said) once it ended. A job still running when this stops (Ctrl-C, an
+    error) is stopped: no run outlives its batch."""
+    running, waiting = {}, list(keys)
+    try:
+        while waiting or running:
+            while waiting and len(running) < max(1, workers):
+                key = waiting.pop(0)
+                job = start(key)
+                if job is not None:
+                    running[key] = job
+            ended = [(key, job, code) for key, job in running.items() for code in [job.poll()] if code is not False]
+            for key, job, code in ended:
+                del running[key]
+                finish(key, job, code)
+            if running and not ended:
+                time.sleep(0.02)
+    finally:
+        for job in running.values():
+            job.stop()
 
 
 def default_workers():
