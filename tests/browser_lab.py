@@ -34,6 +34,13 @@ LAB_SETTINGS = {
     # render every cell, so off-screen outputs are checked too
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
+# Close every document of the main area without asking to save (the open notebooks are throw-away copies).
+CLOSE_ALL_JS = """() => {
+    for (const widget of Array.from(window.jupyterapp.shell.widgets('main'))) {
+        if (widget.context) widget.context.model.dirty = false;
+        widget.close();
+    }
+}"""
 STATUS_BAR = "#jp-main-statusbar"
 ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 # what IPython prints for a matplotlib Figure it cannot draw: its repr
@@ -100,6 +107,7 @@ class Lab:
                    "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
                    f"--ServerApp.root_dir={self.root}", f"--LabApp.user_settings_dir={self.write_settings()}",
                    f"--LabApp.workspaces_dir={self.base / 'lab-workspaces'}",
+                   "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: open notebooks in one tab (open_notebook)
                    # kernels on Unix sockets in a private folder: no TCP port another process could take first
                    # (a short path: a socket's has at most 107 bytes); see kernel_ipc.py
                    "--KernelManager.transport=ipc", f"--KernelManager.ip={self.ipc_folder()}/kernel"]
@@ -152,12 +160,41 @@ class Lab:
         """
         page = self.browser.new_page()
         problems = []
-        page.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}"))
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        self._listen(page, problems)
         page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{notebook}?token={self.token}")
         page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
         wait_idle(page, timeout=60_000)
         return page, problems
+
+    def open_notebook(self, notebook):
+        """The run's shared tab showing `notebook` alone: JupyterLab boots once per run (5 to 7 s), not once
+        per notebook. The notebooks opened before are closed first, their changes dropped (they are copies).
+
+        Returns (page, problems): problems collects console errors and page errors from now on.
+        """
+        if getattr(self, "_tab", None) is None:
+            page, problems = self.page(notebook, workspace="shared-tab")
+            self._tab, self._tab_listeners = page, self._listeners
+            return page, problems
+        page = self._tab
+        page.evaluate(CLOSE_ALL_JS)
+        page.locator(".jp-NotebookPanel").first.wait_for(state="detached", timeout=30_000)
+        for event, listener in self._tab_listeners:  # what went wrong before belongs to the notebooks closed
+            page.remove_listener(event, listener)
+        problems = []
+        self._tab_listeners = self._listen(page, problems)
+        page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", notebook)
+        page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
+        wait_idle(page, timeout=60_000)
+        return page, problems
+
+    def _listen(self, page, problems):
+        """Collect the page's console errors and page errors in problems; returns the (event, listener) pairs."""
+        self._listeners = [("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}")),
+                           ("pageerror", lambda error: problems.append(f"page error: {error}"))]
+        for event, listener in self._listeners:
+            page.on(event, listener)
+        return self._listeners
 
     # --- stop ---------------------------------------------------------------------
     def shutdown_kernels(self):
@@ -356,7 +393,8 @@ def screenshot_notebook(page, path):
     page.set_viewport_size({"width": size["width"], "height": min(int(height) + 150, 30_000)})
     scroller.evaluate("e => { e.scrollTop = 0; }")
     page.wait_for_timeout(300)
-    page.screenshot(path=str(path))
+    # JPEG for a .jpg path: a whole notebook is tens of megapixels, which PNG takes seconds to compress
+    page.screenshot(path=str(path), **({"quality": 85} if Path(path).suffix == ".jpg" else {}))
     page.set_viewport_size(size)
 
 

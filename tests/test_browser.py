@@ -79,19 +79,18 @@ def copy_lesson(source_folder, dest):
 
 @pytest.fixture(scope="module", params=NOTEBOOKS, ids=[str(p.with_suffix("")) for p in NOTEBOOKS])
 def ran(request, lab, shots):
-    """A solution notebook opened in JupyterLab (a copy) after Run All and an idle kernel."""
+    """A solution notebook opened in JupyterLab (a copy; in the run's one tab) after Run All and an idle kernel."""
     notebook = request.param
     lesson = notebook.parts[0]
     copy_lesson(SOLUTIONS / lesson, lab.root / "solutions" / lesson)
-    page, problems = lab.page(f"solutions/{notebook.as_posix()}", workspace=f"run-{lesson}-{notebook.stem}")
+    page, problems = lab.open_notebook(f"solutions/{notebook.as_posix()}")
     try:
         run_all(page)
         problems += output_problems(page)
         problems += markdown_problems(page, cell_sources(SOLUTIONS / notebook))
-        screenshot_notebook(page, shots / f"{lesson}-{notebook.stem}.png")
+        screenshot_notebook(page, shots / f"{lesson}-{notebook.stem}.jpg")
         yield {"page": page, "problems": problems, "name": f"{lesson}/{notebook.stem}"}
     finally:
-        page.close()
         lab.shutdown_kernels()
 
 
@@ -138,13 +137,12 @@ def test_the_rendering_checks_catch_each_kind_of_breakage(lab):
     notebook = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                   "language": "python"}})
     nbformat.write(notebook, lab.root / "broken.ipynb")
-    page, _ = lab.page("broken.ipynb", workspace="broken")
+    page, _ = lab.open_notebook("broken.ipynb")
     try:
         run_all(page)
         found = markdown_problems(page, [(c.cell_type, c.source) for c in cells], timeout=5)
         figures = [p for p in output_problems(page) if "figure shows as its text form" in p]
     finally:
-        page.close()
         lab.shutdown_kernels()
     for i, (_, expected) in enumerate(BROKEN):
         said = [p for p in found if p.startswith(f"markdown cell {i} ")]
@@ -178,16 +176,14 @@ def validate_copies(lab):
 
 
 def test_validate_button_reports_failures_then_success(lab, validate_copies):
-    page, problems = lab.page(validate_copies["student"], workspace="validate-student")
+    page, problems = lab.open_notebook(validate_copies["student"])
     classes, text = click_validate(page)
-    page.close()
     assert "validation-failed" in classes, f"Validate on the unsolved notebook did not report failures:\n{text}"
     missing = [first for first in validate_copies["tests"] if first not in text]
     assert not missing, f"Validate did not list these failing test cells: {missing}\n{text[:2000]}"
 
-    page, more = lab.page(validate_copies["solved"], workspace="validate-solved")
+    page, more = lab.open_notebook(validate_copies["solved"])
     classes, text = click_validate(page)
-    page.close()
     assert "validation-success" in classes and "Success!" in text, f"Validate on the solved copy:\n{text[:3000]}"
     assert not problems + more, "\n".join(problems + more)
 

@@ -79,9 +79,12 @@ def test_an_incomplete_lesson_is_skipped_not_half_built(korean, tmp_path):
 
 @pytest.mark.grading
 def test_korean_grading_round_trip(korean):
-    """`course.py grade` on the Korean course root, every lesson: the Korean solution gets full marks, the
-    blank Korean student notebook 0, a known-wrong answer loses its exercise's points; each kernel gets
-    COURSE_LANG=ko from the submission's metadata. Three submissions per lesson, to keep it short."""
+    """`course.py grade` on the Korean course root, every lesson: the Korean solution gets full marks with
+    status ok and nothing repaired or flagged, the blank Korean student notebook 0, a known-wrong answer loses
+    its exercise's points; each kernel gets COURSE_LANG=ko from the submission's metadata. Three submissions
+    per lesson, to keep it short. This is also the test that the grader grades every lesson (not only
+    Lesson 1, whose matrix test_instructor_workflow.py runs) cleanly: the code cells are the English ones,
+    byte for byte."""
     ensure_bwrap()
     course = korean / "locale" / "ko"
     probe = nbformat.v4.new_code_cell("import os\nprint('COURSE_LANG=' + os.environ.get('COURSE_LANG', ''))")
@@ -121,6 +124,10 @@ def test_korean_grading_round_trip(korean):
         if auto("solution") != {cell: float(p) for cell, p in points[lesson].items()}:
             problems.append(f"{lesson}: the Korean solution scores {auto('solution')} of {points[lesson]} "
                             f"({rows['solution']['status']}: {rows['solution']['reason']})")
+        solution = rows["solution"]
+        if (solution["status"], solution["repairs"], solution["flags"]) != ("ok", "", ""):
+            problems.append(f"{lesson}: the solution is not graded cleanly: status {solution['status']} "
+                            f"({solution['reason']}), repairs {solution['repairs']!r}, flags {solution['flags']!r}")
         if sum(auto("blank").values()):
             problems.append(f"{lesson}: the blank Korean notebook scores {auto('blank')}")
         cell, label = wrong[lesson]
