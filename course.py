@@ -371,7 +371,7 @@ def test_arguments(extra):
     chosen = any(a in ("-n", "--numprocesses", "no:xdist") or a.startswith(("-n", "--numprocesses=", "--dist"))
                  for a in extra)
     if not chosen:
-        extra = ["-n", "auto", "--dist", "loadgroup", "--no-loadscope-reorder", *extra]
+        extra = ["-n", os.environ.get("COURSE_TEST_WORKERS", "auto"), "--dist", "loadgroup", "--no-loadscope-reorder", *extra]
     return extra
 
 

@@ -421,13 +421,20 @@ def bench_tests():
     sys.path.insert(0, str(ROOT))
     from course import test_arguments  # the arguments `course.py test` gives pytest
 
-    started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "--durations=10", *test_arguments([])], cwd=ROOT,
-                          env=dict(os.environ, MPLBACKEND="Agg"), capture_output=True, text=True)
-    seconds = time.monotonic() - started
+    started, busy = time.monotonic(), machine_busy_seconds()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rfE", "--durations=10", *test_arguments([])], cwd=ROOT,
+                          env=dict(os.environ, MPLBACKEND="Agg",  # the environment's commands (alembic) as course.py gives them
+                                   PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])),
+                          capture_output=True, text=True)
+    seconds, busy = time.monotonic() - started, machine_busy_seconds() - busy
     lines = proc.stdout.splitlines()
     slowest = [line for line in lines if line[:1].isdigit() and "s " in line and "::" in line][:10]
     print(f"{seconds / 60:.1f} minutes ({seconds:.0f} s), exit status {proc.returncode}: {lines[-1] if lines else ''}")
+    print(f"the machine's CPU: {busy / 60:.1f} busy core-minutes, {busy / seconds:.2f} of its "
+          f"{os.cpu_count()} cores on average (the whole machine, every process)")
+    failed = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
+    if failed:
+        print("not passed:\n  " + "\n  ".join(failed))
     print("ten slowest:\n  " + "\n  ".join(slowest))
     print(f"(at the end: {load()}; goal: at most 6 minutes on 2 cores)")
 
