@@ -15,7 +15,7 @@ from threadpoolctl import ThreadpoolController
 
 from .fonts import figure_given, prepare
 from .fonts import figure_text as T
-from .i18n import _
+from .i18n import _, given
 
 CLASSES = 10
 SIDE = 8  # the images are 8 x 8 pixels, flattened to 64 features
@@ -231,15 +231,18 @@ class TrainingView:
     - layers: int, how many weight matrices the gradient-flow panel has lines for
 
     - target: optional accuracy drawn as a dotted line on the accuracy panel
+    - caption: optional ipywidgets.Label that shows the title instead of the figure (an explorer's: drawing
+      a long title takes longer than the rest of a picture)
 
     Attributes: fig; ax_loss, ax_acc, ax_grad; lines: dict name -> Line2D
-    ('train_loss', 'val_loss', 'train_acc', 'val_acc', 'w1', 'w2', ...)
+    ('train_loss', 'val_loss', 'train_acc', 'val_acc', 'w1', 'w2', ...); caption
     """
 
-    def __init__(self, max_epochs, layers=3, target=None, figsize=(12, 3.6)):
+    def __init__(self, max_epochs, layers=3, target=None, figsize=(12, 3.6), caption=None):
         if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
             raise ValueError(f"max_epochs must be an int >= 1; got {max_epochs!r}")
         prepare()
+        self.caption = caption
         self.fig = Figure(figsize=figsize, layout="constrained")
         self.ax_loss, self.ax_acc, self.ax_grad = self.fig.subplots(1, 3)
         self.lines = {}
@@ -270,7 +273,10 @@ class TrainingView:
             if name.startswith("w"):
                 norms = record.grad_norms.get(name, [])
                 line.set_data(record.epochs if norms else [], norms)
-        self.fig.suptitle(figure_given(title) or "")
+        if self.caption is not None:
+            self.caption.value = given(title) if title else ""
+        else:
+            self.fig.suptitle(figure_given(title) or "")
 
 
 def show_templates(w, count=24, columns=12, title=None):
@@ -358,22 +364,24 @@ def training_explorer(data, init_params, train, mlp_loss, mlp_forward, max_epoch
 
     from .explore import Explorer
 
-    view = TrainingView(max_epochs, layers=4)
+    caption = widgets.Label()  # the run's settings and progress, above the picture
+    view = TrainingView(max_epochs, layers=4, caption=caption)
     runs = {"seed": 0}
 
     def run_training(width, depth, lr, batch_size, epochs, init):
-        """Trains epoch by epoch, yielding after each (the explorer draws the curves as they grow)."""
+        """Trains epoch by epoch, yielding after each (the explorer draws the curves as they grow). The title
+        goes to the caption widget, in the learner's language whatever the fonts."""
         sizes = (SIDE * SIDE,) + (width,) * depth + (CLASSES,)
         rng = np.random.default_rng(runs["seed"])
         record = Recorder(mlp_loss, mlp_forward, data)
 
         def title(result):
-            return T("{sizes}, lr {lr}, batches of {batch_size}, {init} init, seed {seed}: {result}").format(
+            return _("{sizes}, lr {lr}, batches of {batch_size}, {init} init, seed {seed}: {result}").format(
                 sizes=" -> ".join(map(str, sizes)), lr=f"{lr:.3g}", batch_size=batch_size, init=init,
                 seed=runs["seed"], result=result)
 
         def accuracy():
-            return T("validation accuracy {accuracy}").format(accuracy=f"{record.val_acc[-1]:.1%}")
+            return _("validation accuracy {accuracy}").format(accuracy=f"{record.val_acc[-1]:.1%}")
 
         def step(work):  # small matrix products run faster on one thread; a too large learning rate may overflow
             with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
@@ -381,17 +389,18 @@ def training_explorer(data, init_params, train, mlp_loss, mlp_forward, max_epoch
 
         params = step(lambda: init_params(sizes, rng, INITS[init]))
         step(lambda: record(0, params))
-        view.update(record, title=title(T("epoch {epoch} of {epochs}").format(epoch=0, epochs=epochs)))
+        view.update(record, title=title(_("epoch {epoch} of {epochs}").format(epoch=0, epochs=epochs)))
         yield
         for epoch in range(1, epochs + 1):  # one epoch per call of train: the same run as one call for all
             params = step(lambda: train(params, data.x_train, data.t_train, lr, 1, batch_size, rng))[0]
+            yield  # a change waits for one epoch's training or its measuring, not for both
             step(lambda: record(epoch, params))
             if epoch < epochs:
-                view.update(record, title=title(T("epoch {epoch} of {epochs}").format(epoch=epoch, epochs=epochs)
+                view.update(record, title=title(_("epoch {epoch} of {epochs}").format(epoch=epoch, epochs=epochs)
                                                 + ", " + accuracy()))
                 yield
         view.update(record, title=title(accuracy() if np.isfinite(record.train_loss[-1])
-                                        else T("diverged: the loss overflowed")))
+                                        else _("diverged: the loss overflowed")))
 
     def train_again(**values):
         runs["seed"] += 1
@@ -405,7 +414,7 @@ def training_explorer(data, init_params, train, mlp_loss, mlp_forward, max_epoch
                 "epochs": widgets.IntSlider(value=10, min=1, max=max_epochs, description=_("epochs"), **slide),
                 "init": widgets.Dropdown(options=list(INITS), value="He", description=_("init"))}
     explorer = Explorer(view.fig, run_training, controls, actions={_("train again"): train_again},
-                        title=_("Your network on the digits: each change trains it again"))
+                        title=_("Your network on the digits: each change trains it again"), caption=caption)
     explorer.view = view
     return explorer
 

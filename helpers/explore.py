@@ -124,6 +124,9 @@ class Explorer(widgets.VBox):
     - controls: dict name -> value widget (e.g. from sliders(), or a Dropdown, IntSlider, ...)
     - title: optional str shown above the controls
     - dpi: resolution of the rendered PNG
+    - caption: optional widget shown between the controls and the picture, e.g. an ipywidgets.Label that
+      `update` writes a changing title into (words in a widget cost nothing to show; drawn in the
+      figure, a long title costs milliseconds on every picture)
     - actions: optional dict label -> callable(**values), one button each (e.g. "step",
       "train"); an action may change control values or its own state, and the figure is
       redrawn once when it returns. A long action can call `explorer.show_progress(done, total)`
@@ -139,7 +142,7 @@ class Explorer(widgets.VBox):
 
     frame_seconds = 0.1  # a stepwise update is drawn at most this often while its steps run
 
-    def __init__(self, fig, update, controls, title=None, dpi=80, actions=None):
+    def __init__(self, fig, update, controls, title=None, dpi=80, actions=None, caption=None):
         if not isinstance(fig, Figure):
             raise ValueError(f"fig must be a matplotlib Figure; got {type(fig).__name__}")
         if not callable(update):
@@ -152,6 +155,8 @@ class Explorer(widgets.VBox):
             raise ValueError("actions must be a dict label -> callable")
         if not (isinstance(dpi, numbers.Real) and dpi > 0):
             raise ValueError(f"dpi must be a positive number; got {dpi!r}")
+        if caption is not None and not isinstance(caption, widgets.Widget):
+            raise ValueError(f"caption must be an ipywidgets widget; got {type(caption).__name__}")
         if not isinstance(fig.canvas, FigureCanvasAgg):
             FigureCanvasAgg(fig)  # attaches itself as fig.canvas; PNG needs Agg
         self.fig, self.controls, self.dpi, self.renders = fig, controls, dpi, 0
@@ -173,7 +178,7 @@ class Explorer(widgets.VBox):
             if isinstance(getattr(w, "description", None), str) and w.description:
                 w.description = given(w.description)
         head = [widgets.HTML(f"<b>{html.escape(given(title))}</b>")] if title else []
-        super().__init__(children=[*head, row, self.image, self.status])
+        super().__init__(children=[*head, row, *([caption] if caption is not None else []), self.image, self.status])
         for w in controls.values():
             w.observe(self._refresh, names="value")
         self._refresh()
@@ -242,7 +247,7 @@ class Explorer(widgets.VBox):
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop: the whole run, then one picture
-            for _ in steps:
+            for _step in steps:
                 pass
             return
         if next(steps, _DONE) is not _DONE:
@@ -267,6 +272,9 @@ class Explorer(widgets.VBox):
     def _frame(self, steps, more):
         """Draw the steps so far (a callback of its own: a change waits for a step or a picture, not both)."""
         if steps is not self._steps:
+            return
+        if more and not self._painter.marked_changed():  # the steps since the last picture only computed
+            asyncio.get_running_loop().call_soon(self._step, steps)
             return
         try:
             png = self._painter.png()
@@ -356,6 +364,13 @@ class _Painter:
                 self._draw_dynamic(canvas.get_renderer())
         self._unstale()
         return self.encoder.encode(np.asarray(canvas.buffer_rgba()))
+
+    def marked_changed(self):
+        """Whether any artist was marked changed (stale) since the last render; an animated artist, as the
+        redrawn ones are, does not pass the mark on to its figure, so each is asked."""
+        fig = self.fig
+        return fig.patch.stale or any(artist.stale or self._frame_changed(artist)
+                                      for container in [fig, *fig.axes] for artist in container.get_children())
 
     def _region(self, wanted, was, axes, renderer):
         """Whole pixels holding every artist that enters or leaves the background, as it is drawn there, and

@@ -8,9 +8,10 @@ import asyncio
 
 import ipywidgets as widgets
 import matplotlib
+import pytest
 from matplotlib.figure import Figure
 
-from helpers import Explorer
+from helpers import Explorer, sliders
 
 matplotlib.use("Agg")
 
@@ -124,19 +125,58 @@ def test_lesson7_trains_epoch_by_epoch_to_the_run_a_script_gets():
     script = training_explorer(*make)
     for name, value in settings.items():
         script.controls[name].value = value
-    expected = ([list(line.get_ydata()) for line in script.view.lines.values()], script.fig._suptitle.get_text())
+    expected = ([list(line.get_ydata()) for line in script.view.lines.values()], script.view.caption.value)
 
     explorer = training_explorer(*make)
 
     async def scenario():
         for name, value in settings.items():
             explorer.controls[name].value = value
-            assert explorer.fig._suptitle.get_text().endswith(f"epoch 0 of {explorer.controls['epochs'].value}")
+            assert explorer.view.caption.value.endswith(f"epoch 0 of {explorer.controls['epochs'].value}")
             assert len(explorer.view.lines["val_acc"].get_xdata()) == 1 and explorer.running
         while explorer.running:
             await asyncio.sleep(0)
 
     asyncio.run(scenario())
-    shown = ([list(line.get_ydata()) for line in explorer.view.lines.values()], explorer.fig._suptitle.get_text())
+    shown = ([list(line.get_ydata()) for line in explorer.view.lines.values()], explorer.view.caption.value)
     assert shown == expected
     assert "validation accuracy" in shown[1] and len(shown[0][0]) == settings["epochs"] + 1
+
+
+def test_a_caption_must_be_a_widget_and_sits_above_the_picture():
+    caption = widgets.Label("words")
+    explorer = Explorer(Figure(), lambda w: None, sliders(w=(0, 1, 0.5)), caption=caption)
+    assert explorer.children.index(caption) == explorer.children.index(explorer.image) - 1
+    with pytest.raises(ValueError, match="caption must be an ipywidgets widget"):
+        Explorer(Figure(), lambda w: None, sliders(w=(0, 1, 0.5)), caption="words")
+
+
+def test_a_step_that_changes_nothing_in_the_figure_is_not_drawn():
+    """A step that only computes (Lesson 7 trains, then measures and draws) makes no picture of its own:
+    drawing an unchanged figure would cost a full draw and delay the next change."""
+    fig = Figure(figsize=(3, 2))
+    ax = fig.add_subplot()
+    ax.set(xlim=(0, 5), ylim=(0, 50))
+    line, = ax.plot([], [], marker="o")
+
+    def update(a):
+        for k in range(6):
+            if k:
+                yield  # computed, nothing changed yet
+            line.set_data(range(k + 1), [a * i for i in range(k + 1)])
+            if k < 5:
+                yield
+
+    explorer = Explorer(fig, update, {"a": widgets.IntSlider(value=1, min=1, max=10)})
+    explorer.frame_seconds = 0
+
+    async def scenario():
+        renders = explorer.renders
+        explorer.controls["a"].value = 4
+        while explorer.running:
+            await asyncio.sleep(0)
+        return renders
+
+    renders = asyncio.run(scenario())
+    assert list(line.get_ydata()) == [0, 4, 8, 12, 16, 20]
+    assert explorer.renders == renders + 6, f"{explorer.renders - renders} pictures for 6 changed steps"

@@ -323,7 +323,7 @@ def test_templates_and_runs_show_what_they_are_given(solution):
 # --- the explorer, headless -------------------------------------------------------------
 
 def title(explorer):
-    return explorer.fig._suptitle.get_text()
+    return explorer.view.caption.value
 
 
 def test_explorer_shows_a_run_of_the_chosen_settings(explorer):
@@ -333,6 +333,8 @@ def test_explorer_shows_a_run_of_the_chosen_settings(explorer):
     assert explorer.status.value == "", explorer.status.value
     val = explorer.fig.axes[1].get_lines()[1]
     assert list(val.get_xdata()) == list(range(8))          # epoch 0 (the start) to 7
+    # the title is a widget above the picture, not drawn in the figure (drawing it cost most of each frame)
+    assert explorer.view.caption in explorer.children and explorer.fig._suptitle is None
     match = re.search(r"validation accuracy ([0-9.]+)%", title(explorer))
     assert "64 -> 32 -> 10" in title(explorer) and "He init" in title(explorer) and match
     assert float(match.group(1)) == pytest.approx(100 * val.get_ydata()[-1], abs=0.051)
