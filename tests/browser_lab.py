@@ -158,12 +158,10 @@ class Lab:
 
         Returns (page, problems): problems collects console errors and page errors as they happen.
         """
-        page = self.browser.new_page()
-        problems = []
-        self._listen(page, problems)
+        page, problems = self.browser.new_page(), []
+        _collect_errors(page, problems)
         page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{notebook}?token={self.token}")
-        page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
-        wait_idle(page, timeout=60_000)
+        _wait_for_notebook(page)
         return page, problems
 
     def open_notebook(self, notebook):
@@ -172,29 +170,23 @@ class Lab:
 
         Returns (page, problems): problems collects console errors and page errors from now on.
         """
-        if getattr(self, "_tab", None) is None:
-            page, problems = self.page(notebook, workspace="shared-tab")
-            self._tab, self._tab_listeners = page, self._listeners
-            return page, problems
-        page = self._tab
-        page.evaluate(CLOSE_ALL_JS)
-        page.locator(".jp-NotebookPanel").first.wait_for(state="detached", timeout=30_000)
-        for event, listener in self._tab_listeners:  # what went wrong before belongs to the notebooks closed
-            page.remove_listener(event, listener)
-        problems = []
-        self._tab_listeners = self._listen(page, problems)
+        if getattr(self, "_tab", None) is None:  # the tab, and JupyterLab booted in it (its errors count too)
+            page, problems = self.browser.new_page(), []
+            self._tab, self._tab_listeners = page, _collect_errors(page, problems)
+            page.goto(f"{self.url}/lab/workspaces/shared-tab?token={self.token}")
+            page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+            page.evaluate("() => window.jupyterapp.restored.then(() => null)")
+        else:
+            page = self._tab
+            page.evaluate(CLOSE_ALL_JS)
+            page.locator(".jp-NotebookPanel").first.wait_for(state="detached", timeout=30_000)
+            for event, listener in self._tab_listeners:  # what went wrong before belongs to the notebooks closed
+                page.remove_listener(event, listener)
+            problems = []
+            self._tab_listeners = _collect_errors(page, problems)
         page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", notebook)
-        page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
-        wait_idle(page, timeout=60_000)
+        _wait_for_notebook(page)
         return page, problems
-
-    def _listen(self, page, problems):
-        """Collect the page's console errors and page errors in problems; returns the (event, listener) pairs."""
-        self._listeners = [("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}")),
-                           ("pageerror", lambda error: problems.append(f"page error: {error}"))]
-        for event, listener in self._listeners:
-            page.on(event, listener)
-        return self._listeners
 
     # --- stop ---------------------------------------------------------------------
     def shutdown_kernels(self):
@@ -237,6 +229,21 @@ class Lab:
 
 
 # --- driving a notebook --------------------------------------------------------------
+
+def _wait_for_notebook(page):
+    """Until the notebook's first cell shows and its kernel is idle."""
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
+    wait_idle(page, timeout=60_000)
+
+
+def _collect_errors(page, problems):
+    """Collect the page's console errors and page errors in problems; returns the (event, listener) pairs."""
+    listeners = [("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}")),
+                 ("pageerror", lambda error: problems.append(f"page error: {error}"))]
+    for event, listener in listeners:
+        page.on(event, listener)
+    return listeners
+
 
 def kernel_status(page):
     """The kernel's state as the status bar shows it: 'Idle', 'Busy', 'Starting', ... ('' if none yet)."""
