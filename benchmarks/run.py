@@ -419,13 +419,11 @@ def bench_training(epochs):
 def bench_tests():
     print(f"\n== The test command (python3 course.py test); {load()}")
     sys.path.insert(0, str(ROOT))
-    from course import test_arguments  # the arguments `course.py test` gives pytest
+    from course import env_vars, test_arguments  # the environment and arguments `course.py test` gives pytest
 
     started, busy = time.monotonic(), machine_busy_seconds()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rfE", "--durations=10", *test_arguments([])], cwd=ROOT,
-                          env=dict(os.environ, MPLBACKEND="Agg",  # the environment's commands (alembic) as course.py gives them
-                                   PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])),
-                          capture_output=True, text=True)
+                          env=env_vars(MPLBACKEND="Agg"), capture_output=True, text=True)
     seconds, busy = time.monotonic() - started, machine_busy_seconds() - busy
     lines = proc.stdout.splitlines()
     slowest = [line for line in lines if line[:1].isdigit() and "s " in line and "::" in line][:10]

@@ -369,7 +369,7 @@ class _Painter:
         """Whether any artist was marked changed (stale) since the last render; an animated artist, as the
         redrawn ones are, does not pass the mark on to its figure, so each is asked."""
         fig = self.fig
-        return fig.patch.stale or any(artist.stale or self._frame_changed(artist)
+        return fig.patch.stale or any(self._marked(artist)
                                       for container in [fig, *fig.axes] for artist in container.get_children())
 
     def _region(self, wanted, was, axes, renderer):
@@ -503,17 +503,21 @@ class _Painter:
             if child is fig.patch:
                 continue
             if not isinstance(child, Axes):
-                if child.stale or self._frame_changed(child):
+                if self._marked(child):
                     changed.setdefault(fig, []).append(child)
                 continue
             if child.patch.stale:
                 return None
             for artist in child.get_children():
-                if artist is not child.patch and (artist.stale or self._frame_changed(artist)):
+                if artist is not child.patch and self._marked(artist):
                     changed.setdefault(child, []).append(artist)
         for container, artists in changed.items():
             artists += _followers(container, [a for a in artists if a.stale])  # a recoloured frame moves nothing
         return changed or None
+
+    def _marked(self, artist):
+        """Whether the artist was marked changed (stale), or its text frame or arrow was."""
+        return artist.stale or self._frame_changed(artist)
 
     def _frame_changed(self, artist):
         """Whether a text's arrow changed, or its frame; a frame given the colours it had (as when

@@ -153,17 +153,6 @@ class Lab:
             args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
         return self.browser
 
-    def page(self, notebook, workspace):
-        """A new tab showing one notebook (path relative to the served root), with its own workspace.
-
-        Returns (page, problems): problems collects console errors and page errors as they happen.
-        """
-        page, problems = self.browser.new_page(), []
-        _collect_errors(page, problems)
-        page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{notebook}?token={self.token}")
-        _wait_for_notebook(page)
-        return page, problems
-
     def open_notebook(self, notebook):
         """The run's shared tab showing `notebook` alone: JupyterLab boots once per run (5 to 7 s), not once
         per notebook. The notebooks opened before are closed first, their changes dropped (they are copies).
@@ -185,7 +174,8 @@ class Lab:
             problems = []
             self._tab_listeners = _collect_errors(page, problems)
         page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", notebook)
-        _wait_for_notebook(page)
+        page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
+        wait_idle(page, timeout=60_000)
         return page, problems
 
     # --- stop ---------------------------------------------------------------------
@@ -229,12 +219,6 @@ class Lab:
 
 
 # --- driving a notebook --------------------------------------------------------------
-
-def _wait_for_notebook(page):
-    """Until the notebook's first cell shows and its kernel is idle."""
-    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
-    wait_idle(page, timeout=60_000)
-
 
 def _collect_errors(page, problems):
     """Collect the page's console errors and page errors in problems; returns the (event, listener) pairs."""
